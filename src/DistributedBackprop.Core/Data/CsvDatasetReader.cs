@@ -103,8 +103,8 @@ public static class CsvDatasetReader
         }
 
         int classes = classCount ?? labels.Max() + 1;
-        return new Dataset(
-            name ?? Path.GetFileNameWithoutExtension(path), features.ToArray(), labels.ToArray(), [fieldCount - 1], classes);
+        string datasetName = name ?? Path.GetFileNameWithoutExtension(path);
+        return new Dataset(datasetName, features.ToArray(), labels.ToArray(), [fieldCount - 1], classes);
     }
 
     private static void ParseRow(

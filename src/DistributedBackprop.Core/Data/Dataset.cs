@@ -31,7 +31,8 @@ public sealed class Dataset
         if (sampleShape.Length == 0 || sampleSize == 0)
         {
             throw new DatasetException(
-                $"Dataset '{name}': sample shape {ShapeUtil.Format(sampleShape)} is empty; a sample needs at least one feature.");
+                $"Dataset '{name}': sample shape {ShapeUtil.Format(sampleShape)} is empty; a sample needs at least "
+                + "one feature.");
         }
 
         if (features.Length != labels.Length * sampleSize)
@@ -85,7 +86,7 @@ public sealed class Dataset
     /// <summary>The features of one row, (...sampleShape).</summary>
     public ReadOnlySpan<float> GetSample(int row) => _features.AsSpan(checked(row * SampleSize), SampleSize);
 
-    /// <summary>(batch, ...sampleShape) as a new array, for sizing the tensor that <see cref="CopyRows"/> fills.</summary>
+    /// <summary>(batch, ...sampleShape) as a new array, for sizing the tensor that CopyRows fills.</summary>
     public int[] BatchShape(int batch) => ShapeUtil.WithBatch(batch, _sampleShape);
 
     /// <summary>The largest label present plus one (0 for an empty dataset).</summary>
@@ -110,7 +111,7 @@ public sealed class Dataset
     /// where batch = rows.Length. Allocates nothing: this runs on every training step.
     /// </summary>
     /// <param name="rows">(batch) row indices in [0, Count); repeats are allowed.</param>
-    /// <param name="features">At least batch · SampleSize floats; only the first batch · SampleSize are written.</param>
+    /// <param name="features">At least batch · SampleSize floats; only the first batch · SampleSize are set.</param>
     /// <param name="labels">At least batch ints; only the first batch are written.</param>
     public void CopyRows(ReadOnlySpan<int> rows, Span<float> features, Span<int> labels)
     {

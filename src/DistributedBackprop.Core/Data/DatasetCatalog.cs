@@ -25,8 +25,8 @@ public sealed class DatasetCatalog
 
     private static readonly KnownDataset[] Known =
     [
-        new("fashion-mnist", 10, "install it with `apt-get install -y dataset-fashion-mnist`"),
-        new("mnist", 10, "no Debian package ships MNIST: download its four IDX files into one of those directories"),
+        new("fashion-mnist", 10, "Install it with `apt-get install -y dataset-fashion-mnist`"),
+        new("mnist", 10, "No Debian package ships MNIST: put its four IDX files into one of those directories"),
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<TrainTestDatasets>> Cache = new();
@@ -79,8 +79,7 @@ public sealed class DatasetCatalog
                 $"Dataset directory {dataset}: {probe.Problem}. It must hold {IdxFileList}.");
         }
 
-        return LoadCached(probe.Source, classCount: null, Path.GetFileName(Path.TrimEndingDirectorySeparator(
-            Path.GetFullPath(dataset))));
+        return LoadCached(probe.Source, classCount: null, Path.GetFileName(probe.Source.Directory));
     }
 
     private TrainTestDatasets LoadKnown(KnownDataset known, string? dataRoot)
@@ -99,7 +98,7 @@ public sealed class DatasetCatalog
         }
 
         throw new DatasetException(
-            $"Dataset '{known.Name}' was not found. Searched: {string.Join("; ", searched)}. To get it, "
+            $"Dataset '{known.Name}' was not found. Searched: {string.Join("; ", searched)}. "
             + $"{known.InstallHint}, or pass --dataset DIR with {IdxFileList}.");
     }
 
@@ -112,7 +111,7 @@ public sealed class DatasetCatalog
         {
             return lazy.Value;
         }
-        catch (DatasetException)
+        catch (Exception)
         {
             // A failed load is not cached: the files may be fixed and the load retried.
             Cache.TryRemove(new KeyValuePair<string, Lazy<TrainTestDatasets>>(key, lazy));
@@ -172,30 +171,28 @@ public sealed class DatasetCatalog
             return (new DatasetSource(full, true, trainCsv, null, testCsv, null), "");
         }
 
-        var missing = new List<string>();
-        if (trainImages is null)
+        var missingIdx = new List<string>();
+        AddIfMissing(missingIdx, trainImages, "train-images-idx3-ubyte[.gz]");
+        AddIfMissing(missingIdx, trainLabels, "train-labels-idx1-ubyte[.gz]");
+        AddIfMissing(missingIdx, testImages, "t10k-images-idx3-ubyte[.gz]");
+        AddIfMissing(missingIdx, testLabels, "t10k-labels-idx1-ubyte[.gz]");
+        if (missingIdx.Count == 4 && trainCsv is null && testCsv is null)
         {
-            missing.Add("train-images-idx3-ubyte[.gz]");
+            return (null, "holds none of the dataset files");
         }
 
-        if (trainLabels is null)
-        {
-            missing.Add("train-labels-idx1-ubyte[.gz]");
-        }
+        // Report the set the directory seems meant to hold, so the message names the files actually missing.
+        return missingIdx.Count < 4
+            ? (null, $"missing {string.Join(", ", missingIdx)}")
+            : (null, $"missing {(trainCsv is null ? "train.csv" : "test.csv")}");
+    }
 
-        if (testImages is null)
+    private static void AddIfMissing(List<string> missing, string? found, string name)
+    {
+        if (found is null)
         {
-            missing.Add("t10k-images-idx3-ubyte[.gz]");
+            missing.Add(name);
         }
-
-        if (testLabels is null)
-        {
-            missing.Add("t10k-labels-idx1-ubyte[.gz]");
-        }
-
-        string csvMissing = trainCsv is null && testCsv is null ? "train.csv and test.csv"
-            : trainCsv is null ? "train.csv" : "test.csv";
-        return (null, $"no IDX files (missing {string.Join(", ", missing)}) and no CSV files (missing {csvMissing})");
     }
 
     /// <summary>The first of the names that exists in the directory, raw or with ".gz".</summary>

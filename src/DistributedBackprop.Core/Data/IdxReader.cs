@@ -31,7 +31,7 @@ public static class IdxReader
     /// [0, 1] (value / 255).
     /// </summary>
     /// <param name="classCount">Labels must be below it; when null, it is the largest label plus one.</param>
-    /// <exception cref="DatasetException">A file is missing, malformed or truncated, or the two files disagree.</exception>
+    /// <exception cref="DatasetException">A file is missing, malformed or truncated, or the files disagree.</exception>
     public static Dataset Read(string imagesPath, string labelsPath, string name, int? classCount = null)
     {
         ArgumentNullException.ThrowIfNull(imagesPath);
@@ -52,7 +52,7 @@ public static class IdxReader
                 + $"{imagesPath} holds {count} images; the counts must match.");
         }
 
-        int classes = classCount ?? Math.Max(1, labels.Length == 0 ? 1 : labels.Max() + 1);
+        int classes = classCount ?? (labels.Length == 0 ? 1 : labels.Max() + 1);
         return new Dataset(name, pixels, labels, [1, rows, columns], classes);
     }
 
@@ -92,7 +92,8 @@ public static class IdxReader
 
     /// <summary>Reads a 0x00000801 label file.</summary>
     /// <param name="classCount">When given, every label must be below it.</param>
-    /// <exception cref="DatasetException">The file is missing, malformed or truncated, or a label is out of range.</exception>
+    /// <exception cref="DatasetException">The file is missing, malformed or truncated, or a label is out of range.
+    /// </exception>
     public static int[] ReadLabels(string path, int? classCount = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -153,8 +154,8 @@ public static class IdxReader
         if (magic[0] != 0 || magic[1] != 0)
         {
             throw new DatasetException(
-                $"{path}: offset 0: wrong magic number 0x{found:X8}, expected 0x{expectedMagic:X8} ({expectedMeaning}); "
-                + "this is not an IDX file.");
+                $"{path}: offset 0: wrong magic number 0x{found:X8}, expected 0x{expectedMagic:X8} "
+                + $"({expectedMeaning}); this is not an IDX file.");
         }
 
         if (magic[2] != UnsignedByteType)
