@@ -128,7 +128,12 @@ public sealed class Adam : Optimizer
         float L2Decay,
         float Keep)
     {
-        public static Coefficients For(OptimizerSettings settings, float learningRate, long step, float l2Decay, float keep)
+        public static Coefficients For(
+            OptimizerSettings settings,
+            float learningRate,
+            long step,
+            float l2Decay,
+            float keep)
         {
             double correction1 = 1.0 - Math.Pow(settings.Beta1, step);
             double correction2 = 1.0 - Math.Pow(settings.Beta2, step);

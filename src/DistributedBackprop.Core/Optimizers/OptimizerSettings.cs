@@ -59,7 +59,7 @@ public sealed record OptimizerSettings(OptimizerKind Kind)
     /// <summary>RMSprop's decay rate of the squared-gradient average (PyTorch's alpha), in [0, 1).</summary>
     public float Rho { get; init; } = 0.99f;
 
-    /// <summary>RMSprop only: normalise by an estimate of the gradient's variance instead of its second moment.</summary>
+    /// <summary>RMSprop only: normalise by an estimate of the gradient's variance, not its second moment.</summary>
     public bool Centered { get; init; }
 
     /// <summary>

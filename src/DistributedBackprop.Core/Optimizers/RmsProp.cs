@@ -39,7 +39,8 @@ public sealed class RmsProp : Optimizer
         var squareAverage = StateOf(0, offset, n);
         var momentumBuffer = _momentumBuffer >= 0 ? StateOf(_momentumBuffer, offset, n) : [];
         var gradientAverage = _averageBuffer >= 0 ? StateOf(_averageBuffer, offset, n) : [];
-        var coefficients = new Coefficients(learningRate, Settings.Rho, Settings.Momentum, Settings.Epsilon, weightDecay);
+        var coefficients = new Coefficients(
+            learningRate, Settings.Rho, Settings.Momentum, Settings.Epsilon, weightDecay);
         Update(parameters, gradients, squareAverage, momentumBuffer, gradientAverage, coefficients);
     }
 
