@@ -216,13 +216,19 @@ public static class GradientNorm
                 AddScalar((position + i) % Lanes, values[i]);
             }
 
+            // Locals rather than the fields, so the accumulators stay in registers through the loop.
             ref float x = ref MemoryMarshal.GetReference(values);
+            var lowSum = _low;
+            var highSum = _high;
             for (; i <= n - Lanes; i += Lanes)
             {
                 var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref x, (nuint)i));
-                _low += low * low;
-                _high += high * high;
+                lowSum += low * low;
+                highSum += high * high;
             }
+
+            _low = lowSum;
+            _high = highSum;
 
             for (; i < n; i++)
             {
