@@ -48,7 +48,7 @@ public sealed class AvgPool2D : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        SampleParallel.For(batch, context.Threads, _forwardRange);
+        ParallelRanges.For(batch, context.Threads, _forwardRange);
         _outputView = null;
         return output;
     }
@@ -72,7 +72,7 @@ public sealed class AvgPool2D : Layer
         var inputGradient = _inputGradient.Get(batch, InputShape);
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
-        SampleParallel.For(batch, context.Threads, _backwardRange);
+        ParallelRanges.For(batch, context.Threads, _backwardRange);
         _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;

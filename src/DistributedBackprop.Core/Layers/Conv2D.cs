@@ -120,7 +120,7 @@ public sealed class Conv2D : Layer
         _outputView = output;
         PrepareWorkers(batch, context.Threads, needPartials: false);
 
-        SampleParallel.For(batch, context.Threads, _forwardRange);
+        ParallelRanges.For(batch, context.Threads, _forwardRange);
 
         _outputView = null;
         return output;
@@ -142,7 +142,7 @@ public sealed class Conv2D : Layer
         _inputGradientView = inputGradient;
         PrepareWorkers(batch, context.Threads, needPartials: true);
 
-        SampleParallel.For(batch, context.Threads, _backwardRange);
+        ParallelRanges.For(batch, context.Threads, _backwardRange);
 
         SumPartials(batch);
         _outputGradient = null;
@@ -269,7 +269,7 @@ public sealed class Conv2D : Layer
 
     private void PrepareWorkers(int batch, int threads, bool needPartials)
     {
-        int workers = SampleParallel.Workers(batch, threads);
+        int workers = ParallelRanges.Workers(batch, threads);
         _gemmThreads = Math.Max(1, threads / workers);
         int columnLength = _geometry.ColumnRows * _geometry.ColumnCount;
         if (_columns.Length < workers)

@@ -61,7 +61,7 @@ public sealed class MaxPool2D : Layer
 
         _input = input;
         _outputView = output;
-        SampleParallel.For(batch, context.Threads, _forwardRange);
+        ParallelRanges.For(batch, context.Threads, _forwardRange);
         _outputView = null;
         return output;
     }
@@ -85,7 +85,7 @@ public sealed class MaxPool2D : Layer
         var inputGradient = _inputGradient.Get(batch, InputShape);
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
-        SampleParallel.For(batch, context.Threads, _backwardRange);
+        ParallelRanges.For(batch, context.Threads, _backwardRange);
         _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;

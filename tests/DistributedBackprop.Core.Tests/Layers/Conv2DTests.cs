@@ -29,14 +29,20 @@ public sealed class Conv2DTests
 
         var output = harness.Layer.Forward(input, LayerHarness.Context(2));
 
-        var expected = DirectConvolution(
-            input, harness.Parameter("weight").ToArray(), bias.ToArray(), filters, kernel, stride, padding);
-        Assert.Equal(expected.Shape, output.Shape);
-        for (int i = 0; i < expected.Length; i++)
+        var expected = DoubleReference.Convolution(
+            new DoubleReference.Image(ToDouble(input.Span), 2, channels, height, width),
+            ToDouble(harness.Parameter("weight")),
+            ToDouble(bias),
+            filters,
+            kernel,
+            stride,
+            padding);
+        Assert.Equal([2, expected.Channels, expected.Height, expected.Width], output.Shape);
+        for (int i = 0; i < expected.Values.Length; i++)
         {
             Assert.True(
-                Math.Abs(expected[i] - output[i]) <= 1e-5 * (1 + Math.Abs(expected[i])),
-                $"output[{i}] = {output[i]}, direct convolution gives {expected[i]}");
+                Math.Abs(expected.Values[i] - output[i]) <= 1e-5 * (1 + Math.Abs(expected.Values[i])),
+                $"output[{i}] = {output[i]}, direct convolution gives {expected.Values[i]}");
         }
     }
 
@@ -157,46 +163,14 @@ public sealed class Conv2DTests
         Assert.Contains("(10)", error.Message, StringComparison.Ordinal);
     }
 
-    // input: (batch, C, H, W); weight: (F, C, k, k) → (batch, F, OH, OW), summed straight from the definition.
-    private static Tensor DirectConvolution(
-        Tensor input, float[] weight, float[] bias, int filters, int kernel, int stride, int padding)
+    private static double[] ToDouble(ReadOnlySpan<float> values)
     {
-        int batch = input.Shape[0], channels = input.Shape[1], height = input.Shape[2], width = input.Shape[3];
-        int outHeight = (height + 2 * padding - kernel) / stride + 1;
-        int outWidth = (width + 2 * padding - kernel) / stride + 1;
-        var output = new Tensor(batch, filters, outHeight, outWidth);
-        for (int b = 0; b < batch; b++)
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
         {
-            for (int f = 0; f < filters; f++)
-            {
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    for (int ow = 0; ow < outWidth; ow++)
-                    {
-                        double sum = bias[f];
-                        for (int c = 0; c < channels; c++)
-                        {
-                            for (int i = 0; i < kernel; i++)
-                            {
-                                for (int j = 0; j < kernel; j++)
-                                {
-                                    int y = oh * stride - padding + i;
-                                    int x = ow * stride - padding + j;
-                                    if (y >= 0 && y < height && x >= 0 && x < width)
-                                    {
-                                        sum += (double)weight[((f * channels + c) * kernel + i) * kernel + j]
-                                            * input[((b * channels + c) * height + y) * width + x];
-                                    }
-                                }
-                            }
-                        }
-
-                        output[((b * filters + f) * outHeight + oh) * outWidth + ow] = (float)sum;
-                    }
-                }
-            }
+            result[i] = values[i];
         }
 
-        return output;
+        return result;
     }
 }
