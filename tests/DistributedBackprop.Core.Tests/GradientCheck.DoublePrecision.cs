@@ -13,7 +13,8 @@ namespace DistributedBackprop.Core.Tests;
 internal static partial class GradientCheck
 {
     /// <param name="MaxOutputError">Largest |float forward − double reference| over all outputs.</param>
-    public sealed record ReferenceResult(double MaxOutputError, double MaxInputError, double MaxParameterError, int Checked);
+    public sealed record ReferenceResult(
+        double MaxOutputError, double MaxInputError, double MaxParameterError, int Checked);
 
     /// <param name="reference">
     /// (layout, input (batch, ...sampleShape), flat parameters) → output (batch, ...OutputShape), all in double.

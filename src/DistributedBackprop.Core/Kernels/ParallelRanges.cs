@@ -20,7 +20,12 @@ internal static class ParallelRanges
             return;
         }
 
-        // Parallel.For allocates a little per call; acceptable next to the work of a layer.
+        RunWorkers(items, workers, body);
+    }
+
+    // Separate from For so the closure below is only allocated when work is actually split; Parallel.For itself
+    // allocates a little per call, acceptable next to the work of a layer.
+    private static void RunWorkers(int items, int workers, Action<int, int, int> body) =>
         Parallel.For(
             0,
             workers,
@@ -31,5 +36,4 @@ internal static class ParallelRanges
                 int end = (int)((long)items * (worker + 1) / workers);
                 body(worker, first, end);
             });
-    }
 }

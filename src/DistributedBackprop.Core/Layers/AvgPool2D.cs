@@ -60,7 +60,8 @@ public sealed class AvgPool2D : Layer
         BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
         if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
         {
-            throw new InvalidOperationException("AvgPool2D.Backward needs a Forward on a batch of the same size first.");
+            throw new InvalidOperationException(
+                "AvgPool2D.Backward needs a Forward on a batch of the same size first.");
         }
 
         if (!needInputGradient)

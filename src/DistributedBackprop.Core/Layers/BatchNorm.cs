@@ -131,7 +131,8 @@ public sealed class BatchNorm : Layer
         BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
         if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
         {
-            throw new InvalidOperationException("BatchNorm.Backward needs a Forward on a batch of the same size first.");
+            throw new InvalidOperationException(
+                "BatchNorm.Backward needs a Forward on a batch of the same size first.");
         }
 
         int batch = outputGradient.Shape[0];

@@ -262,7 +262,8 @@ public sealed class Conv2D : Layer
         _biasPartials.AsSpan(0, _filters).CopyTo(biasGradient);
         for (int b = 1; b < batch; b++)
         {
-            TensorPrimitives.Add(weightGradient, _weightPartials.AsSpan(b * weightLength, weightLength), weightGradient);
+            var weightPartial = _weightPartials.AsSpan(b * weightLength, weightLength);
+            TensorPrimitives.Add(weightGradient, weightPartial, weightGradient);
             TensorPrimitives.Add(biasGradient, _biasPartials.AsSpan(b * _filters, _filters), biasGradient);
         }
     }

@@ -73,7 +73,8 @@ public sealed class MaxPool2D : Layer
         BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
         if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
         {
-            throw new InvalidOperationException("MaxPool2D.Backward needs a Forward on a batch of the same size first.");
+            throw new InvalidOperationException(
+                "MaxPool2D.Backward needs a Forward on a batch of the same size first.");
         }
 
         if (!needInputGradient)

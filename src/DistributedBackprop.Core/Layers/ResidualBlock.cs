@@ -28,7 +28,8 @@ public sealed class ResidualBlock : Layer
         ArgumentNullException.ThrowIfNull(body);
         if (body.Count == 0 || body.Any(layer => layer is null))
         {
-            throw new ArgumentException("ResidualBlock body needs at least one layer and no null entries.", nameof(body));
+            throw new ArgumentException(
+                "ResidualBlock body needs at least one layer and no null entries.", nameof(body));
         }
 
         if (projection is not null && (projection.Count == 0 || projection.Any(layer => layer is null)))
@@ -57,7 +58,8 @@ public sealed class ResidualBlock : Layer
     {
         if (inChannels <= 0)
         {
-            throw new ArgumentException($"ResidualBlock inChannels must be positive, got {inChannels}.", nameof(inChannels));
+            throw new ArgumentException(
+                $"ResidualBlock inChannels must be positive, got {inChannels}.", nameof(inChannels));
         }
 
         Layer[] body =

@@ -13,7 +13,13 @@ internal static class DoubleReference
 
     // input: (batch, C, H, W); weight: (F, C, k, k); bias: (F) → (batch, F, OH, OW)
     public static Image Convolution(
-        Image input, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, int filters, int kernel, int stride, int padding)
+        Image input,
+        ReadOnlySpan<double> weight,
+        ReadOnlySpan<double> bias,
+        int filters,
+        int kernel,
+        int stride,
+        int padding)
     {
         int outHeight = (input.Height + 2 * padding - kernel) / stride + 1;
         int outWidth = (input.Width + 2 * padding - kernel) / stride + 1;
@@ -38,8 +44,9 @@ internal static class DoubleReference
                                     int x = ow * stride - padding + j;
                                     if (y >= 0 && y < input.Height && x >= 0 && x < input.Width)
                                     {
+                                        int pixel = ((b * input.Channels + c) * input.Height + y) * input.Width + x;
                                         sum += weight[((f * input.Channels + c) * kernel + i) * kernel + j]
-                                            * input.Values[((b * input.Channels + c) * input.Height + y) * input.Width + x];
+                                            * input.Values[pixel];
                                     }
                                 }
                             }
@@ -86,7 +93,7 @@ internal static class DoubleReference
 
     public static Image Add(Image x, Image y) => x with { Values = x.Values.Zip(y.Values, (a, b) => a + b).ToArray() };
 
-    /// <summary>ResidualBlock.Basic(inChannels, filters, stride) with its parameters read by name from the layout.</summary>
+    /// <summary>ResidualBlock.Basic(inChannels, filters, stride), parameters looked up by name.</summary>
     public static double[] BasicBlock(
         ParameterLayout layout, double[] parameters, Image input, int filters, int stride, bool projection)
     {

@@ -156,7 +156,8 @@ public sealed class PoolingTests
     [Fact]
     public void Pooling_WindowLargerThanInput_ThrowsNamingShape()
     {
-        var error = Assert.Throws<ArgumentException>(() => new AvgPool2D(4).Build([2, 3, 8], new ParameterLayoutBuilder()));
+        var error = Assert.Throws<ArgumentException>(
+            () => new AvgPool2D(4).Build([2, 3, 8], new ParameterLayoutBuilder()));
 
         Assert.Contains("(2, 3, 8)", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new GlobalAvgPool().Build([8], new ParameterLayoutBuilder()));

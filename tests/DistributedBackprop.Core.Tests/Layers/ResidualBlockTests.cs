@@ -20,7 +20,7 @@ public sealed class ResidualBlockTests
             [3, 5, 4],
             batch: 3,
             (layout, input, parameters) => DoubleReference.BasicBlock(
-                layout, parameters, new DoubleReference.Image(input, 3, 3, 5, 4), filters: 3, stride: 1, projection: false),
+                layout, parameters, new(input, 3, 3, 5, 4), filters: 3, stride: 1, projection: false),
             maxChecksPerTensor: 32);
 
         Assert.Null(block.Projection);
@@ -39,7 +39,7 @@ public sealed class ResidualBlockTests
             [2, 6, 5],
             batch: 3,
             (layout, input, parameters) => DoubleReference.BasicBlock(
-                layout, parameters, new DoubleReference.Image(input, 3, 2, 6, 5), filters: 4, stride: 2, projection: true),
+                layout, parameters, new(input, 3, 2, 6, 5), filters: 4, stride: 2, projection: true),
             maxChecksPerTensor: 32);
 
         Assert.NotNull(block.Projection);
