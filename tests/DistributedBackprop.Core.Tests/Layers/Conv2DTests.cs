@@ -68,7 +68,7 @@ public sealed class Conv2DTests
         float[]? referenceOutput = null;
         float[]? referenceInputGradient = null;
         float[]? referenceGradients = null;
-        foreach (int threads in new[] { 1, 2, 4 })
+        foreach (int threads in new[] { 1, 2, 4, 8 })
         {
             var harness = new LayerHarness(new Conv2D(5, 3, 2, 1), [3, 9, 8]);
             var input = LayerHarness.RandomTensor(7, 6, 3, 9, 8);
