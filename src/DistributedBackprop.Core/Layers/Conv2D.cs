@@ -92,19 +92,13 @@ public sealed class Conv2D : Layer
         _gradients = gradients;
     }
 
-    /// <summary>He-normal weights (He et al. 2015), std = √(2 / (inChannels·k·k)); zero bias.</summary>
+    /// <summary>He-normal weights, std = √(2 / (inChannels·k·k)); zero bias.</summary>
     public override void Initialize(float[] parameters, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
         var weight = Segment(_weight);
-        var random = new DeterministicRandom(seed, (ulong)weight.Offset);
-        double std = Math.Sqrt(2.0 / _geometry.ColumnRows);
-        var values = parameters.AsSpan(weight.Offset, weight.Length);
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(random.NextGaussian() * std);
-        }
-
         var bias = Segment(_bias);
+        FillHeNormal(parameters.AsSpan(weight.Offset, weight.Length), _geometry.ColumnRows, seed, (ulong)weight.Offset);
         parameters.AsSpan(bias.Offset, bias.Length).Clear();
     }
 
@@ -301,6 +295,19 @@ public sealed class Conv2D : Layer
         }
 
         return sum;
+    }
+
+    // He et al. 2015 ("Delving Deep into Rectifiers"): N(0, 2 / fanIn), drawn from the segment's own stream so a
+    // layer's initial values do not depend on the layers before it. A local fill with the same (seed, stream)
+    // convention as the shared initialisers, so either can produce these values.
+    private static void FillHeNormal(Span<float> values, int fanIn, ulong seed, ulong stream)
+    {
+        var random = new DeterministicRandom(seed, stream);
+        double std = Math.Sqrt(2.0 / fanIn);
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(random.NextGaussian() * std);
+        }
     }
 
     private static ParameterSegment Segment(ParameterSegment? segment) =>
