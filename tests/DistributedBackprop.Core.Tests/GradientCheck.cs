@@ -9,7 +9,7 @@ namespace DistributedBackprop.Core.Tests;
 /// L = Σ output ⊙ probe for a fixed random probe, so dL/doutput = probe; differences are taken in float
 /// and compared with a relative error that is robust near zero: |a - n| / max(|a| + |n|, floor).
 /// </summary>
-internal static class GradientCheck
+internal static partial class GradientCheck
 {
     public sealed record Result(double MaxInputError, double MaxParameterError, int Checked);
 
