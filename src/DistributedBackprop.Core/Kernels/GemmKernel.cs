@@ -64,15 +64,60 @@ internal static unsafe class GemmKernel
     private static void Run<TKernel>(in GemmProblem problem, int threads)
         where TKernel : struct, IGemmMicroKernel
     {
-        var plan = GemmPlan.Create(
-            problem.M, problem.N, problem.K, TKernel.RowTile, TKernel.ColumnTile, threads);
-        if (plan.TaskCount == 1)
+        var plan = GemmPlan.Create<TKernel>(problem.M, problem.N, problem.K, threads);
+        var pool = GemmWorkerPool.Shared;
+        if (plan.TaskCount == 1 || !pool.TryEnter())
         {
-            RunBlock<TKernel>(problem, 0, problem.M, 0, problem.N);
+            RunBlock<TKernel>(problem, plan, 0, problem.M, 0, problem.N);
             return;
         }
 
-        GemmWorkerPool.Shared.Run(problem, plan, &RunTask<TKernel>, threads);
+        try
+        {
+            // The shared buffer belongs to whoever holds the pool, so one buffer serves every caller in turn.
+            int rowsPadded = GemmPlan.RoundUp(problem.M, TKernel.RowTile);
+            int columnsPadded = GemmPlan.RoundUp(problem.N, TKernel.ColumnTile);
+            var workspace = GemmWorkspace.Shared;
+            float* shared = plan.SplitColumns
+                ? workspace.PackedA(checked(rowsPadded * problem.K))
+                : workspace.PackedB(checked(columnsPadded * problem.K));
+            plan = plan with { Shared = shared };
+
+            int slices = (problem.K + plan.DepthBlock - 1) / plan.DepthBlock;
+            int blocks = plan.SplitColumns
+                ? (problem.M + plan.RowBlock - 1) / plan.RowBlock
+                : (problem.N + plan.ColumnBlock - 1) / plan.ColumnBlock;
+            pool.Run(problem, plan, &PackSharedTask<TKernel>, slices * blocks, threads);
+            pool.Run(problem, plan, &RunTask<TKernel>, plan.TaskCount, threads);
+        }
+        finally
+        {
+            pool.Exit();
+        }
+    }
+
+    // Packs one (KC slice, MC or NC block) of the shared operand at the place RunBlock will look for it.
+    private static void PackSharedTask<TKernel>(in GemmProblem problem, in GemmPlan plan, int task)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        if (plan.SplitColumns)
+        {
+            int blocks = (problem.M + plan.RowBlock - 1) / plan.RowBlock;
+            int pc = task / blocks * plan.DepthBlock;
+            int ic = task % blocks * plan.RowBlock;
+            int kc = Math.Min(plan.DepthBlock, problem.K - pc);
+            int mc = Math.Min(plan.RowBlock, problem.M - ic);
+            GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, SharedA<TKernel>(problem, plan, ic, pc, kc));
+        }
+        else
+        {
+            int blocks = (problem.N + plan.ColumnBlock - 1) / plan.ColumnBlock;
+            int pc = task / blocks * plan.DepthBlock;
+            int jc = task % blocks * plan.ColumnBlock;
+            int kc = Math.Min(plan.DepthBlock, problem.K - pc);
+            int nc = Math.Min(plan.ColumnBlock, problem.N - jc);
+            GemmPacking.PackB<TKernel>(problem, jc, nc, pc, kc, SharedB<TKernel>(problem, plan, jc, pc, kc));
+        }
     }
 
     private static void RunTask<TKernel>(in GemmProblem problem, in GemmPlan plan, int task)
@@ -81,17 +126,29 @@ internal static unsafe class GemmKernel
         int start = task * plan.Chunk;
         if (plan.SplitColumns)
         {
-            RunBlock<TKernel>(problem, 0, problem.M, start, Math.Min(problem.N, start + plan.Chunk));
+            RunBlock<TKernel>(problem, plan, 0, problem.M, start, Math.Min(problem.N, start + plan.Chunk));
         }
         else
         {
-            RunBlock<TKernel>(problem, start, Math.Min(problem.M, start + plan.Chunk), 0, problem.N);
+            RunBlock<TKernel>(problem, plan, start, Math.Min(problem.M, start + plan.Chunk), 0, problem.N);
         }
     }
 
-    // Computes C[rowStart..rowEnd, columnStart..columnEnd) on the calling thread.
+    // Shared packed A: KC slices one after another, each all rows (padded to MR) as MR-row micro-panels.
+    private static float* SharedA<TKernel>(in GemmProblem problem, in GemmPlan plan, int ic, int pc, int kc)
+        where TKernel : struct, IGemmMicroKernel =>
+        plan.Shared + (long)GemmPlan.RoundUp(problem.M, TKernel.RowTile) * pc + (long)ic * kc;
+
+    // Shared packed B: KC slices one after another, each all columns (padded to NR) as NR-column micro-panels.
+    private static float* SharedB<TKernel>(in GemmProblem problem, in GemmPlan plan, int jc, int pc, int kc)
+        where TKernel : struct, IGemmMicroKernel =>
+        plan.Shared + (long)GemmPlan.RoundUp(problem.N, TKernel.ColumnTile) * pc + (long)jc * kc;
+
+    // Computes C[rowStart..rowEnd, columnStart..columnEnd) on the calling thread, packing its own blocks of
+    // the operand the plan does not share.
     private static void RunBlock<TKernel>(
         in GemmProblem problem,
+        in GemmPlan plan,
         int rowStart,
         int rowEnd,
         int columnStart,
@@ -102,32 +159,35 @@ internal static unsafe class GemmKernel
         int nr = TKernel.ColumnTile;
         int n = problem.N;
         int k = problem.K;
-
-        // Equal KC slices: 784 becomes 4 × 196 rather than 3 × 256 + 16, whose last slice would spend more
-        // on loading and storing C than on arithmetic.
-        int slices = (k + TKernel.DepthBlock - 1) / TKernel.DepthBlock;
-        int depthBlock = (k + slices - 1) / slices;
-        int columnBlock = Math.Min(TKernel.ColumnBlock, RoundUp(columnEnd - columnStart, nr));
-        int rowBlock = Math.Min(TKernel.RowBlock, RoundUp(rowEnd - rowStart, mr));
+        bool sharedA = plan.Shared != null && plan.SplitColumns;
+        bool sharedB = plan.Shared != null && !plan.SplitColumns;
 
         var workspace = GemmWorkspace.Current;
-        float* packedA = workspace.PackedA(rowBlock * depthBlock);
-        float* packedB = workspace.PackedB(depthBlock * columnBlock);
+        float* ownA = sharedA ? null : workspace.PackedA(plan.RowBlock * plan.DepthBlock);
+        float* ownB = sharedB ? null : workspace.PackedB(plan.DepthBlock * plan.ColumnBlock);
         float* tile = workspace.Tile(mr * nr);
 
-        for (int jc = columnStart; jc < columnEnd; jc += columnBlock)
+        for (int jc = columnStart; jc < columnEnd; jc += plan.ColumnBlock)
         {
-            int nc = Math.Min(columnBlock, columnEnd - jc);
-            for (int pc = 0; pc < k; pc += depthBlock)
+            int nc = Math.Min(plan.ColumnBlock, columnEnd - jc);
+            for (int pc = 0; pc < k; pc += plan.DepthBlock)
             {
-                int kc = Math.Min(depthBlock, k - pc);
+                int kc = Math.Min(plan.DepthBlock, k - pc);
                 bool loadC = problem.Accumulate || pc > 0;
-                GemmPacking.PackB<TKernel>(problem, jc, nc, pc, kc, packedB);
-
-                for (int ic = rowStart; ic < rowEnd; ic += rowBlock)
+                float* packedB = sharedB ? SharedB<TKernel>(problem, plan, jc, pc, kc) : ownB;
+                if (!sharedB)
                 {
-                    int mc = Math.Min(rowBlock, rowEnd - ic);
-                    GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, packedA);
+                    GemmPacking.PackB<TKernel>(problem, jc, nc, pc, kc, packedB);
+                }
+
+                for (int ic = rowStart; ic < rowEnd; ic += plan.RowBlock)
+                {
+                    int mc = Math.Min(plan.RowBlock, rowEnd - ic);
+                    float* packedA = sharedA ? SharedA<TKernel>(problem, plan, ic, pc, kc) : ownA;
+                    if (!sharedA)
+                    {
+                        GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, packedA);
+                    }
 
                     for (int jr = 0; jr < nc; jr += nr)
                     {
@@ -183,6 +243,4 @@ internal static unsafe class GemmKernel
             new ReadOnlySpan<float>(tile + r * nr, columns).CopyTo(new Span<float>(c + (long)r * ldc, columns));
         }
     }
-
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

@@ -19,7 +19,11 @@ internal sealed unsafe class GemmWorkspace
     private float[] _b = [];
     private float[] _tile = [];
 
+    /// <summary>This thread's buffers.</summary>
     public static GemmWorkspace Current => _current ??= new GemmWorkspace();
+
+    /// <summary>The buffer for an operand packed once and read by every task; used only by the pool's holder.</summary>
+    public static GemmWorkspace Shared { get; } = new();
 
     /// <summary>Packed A block: (MC, KC) as MR-row micro-panels.</summary>
     public float* PackedA(int floats) => Aligned(ref _a, floats);
