@@ -17,9 +17,9 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
 
     public static int ColumnTile => Nr;
 
-    public static int DepthBlock => 256;
+    public static int DepthBlock => 128;
 
-    public static int RowBlock => Mr * 12;
+    public static int RowBlock => Mr * 24;
 
     public static bool UsesVectorPacking => true;
 
