@@ -14,6 +14,7 @@ internal static class GradientCheck
     public sealed record Result(double MaxInputError, double MaxParameterError, int Checked);
 
     /// <summary>Builds the layer for <paramref name="sampleShape"/>, initialises it from the seed and checks it.</summary>
+    /// <param name="prepareInput">Adjusts the random input, e.g. to keep it away from a kink such as ReLU's at 0.</param>
     public static Result Check(
         Layer layer,
         int[] sampleShape,
@@ -22,7 +23,8 @@ internal static class GradientCheck
         float epsilon = 1e-2f,
         bool training = true,
         int maxChecksPerTensor = 64,
-        Action<float[]>? prepareParameters = null)
+        Action<float[]>? prepareParameters = null,
+        Action<Tensor>? prepareInput = null)
     {
         var builder = new ParameterLayoutBuilder();
         layer.Build(sampleShape, builder);
@@ -39,6 +41,8 @@ internal static class GradientCheck
         {
             input[i] = (float)rng.NextGaussian();
         }
+
+        prepareInput?.Invoke(input);
 
         var context = new LayerContext { Training = training, Seed = seed, Step = 3, BatchFraction = 1f };
         context.SampleIds = Enumerable.Range(0, batch).ToArray();

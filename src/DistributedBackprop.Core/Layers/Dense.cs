@@ -140,7 +140,8 @@ public sealed class Dense(int units, InitKind init = InitKind.HeNormal) : Layer
         if (inputShape[0] <= 0)
         {
             throw new ArgumentException(
-                $"A dense layer needs at least one input feature, but its input shape is {ShapeUtil.Format(inputShape)}.",
+                "A dense layer needs at least one input feature, but its input shape is "
+                + $"{ShapeUtil.Format(inputShape)}.",
                 nameof(inputShape));
         }
 

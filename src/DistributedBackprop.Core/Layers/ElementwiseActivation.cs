@@ -52,7 +52,7 @@ public abstract class ElementwiseActivation : Layer
     /// <summary>output = f(input), element by element.</summary>
     private protected abstract void Activate(ReadOnlySpan<float> input, Span<float> output);
 
-    /// <summary>inputGradient = f'(input) ⊙ outputGradient; <paramref name="output"/> is f(input) from forward.</summary>
+    /// <summary>inputGradient = f'(input) ⊙ outputGradient, given output = f(input) from forward.</summary>
     private protected abstract void Differentiate(
         ReadOnlySpan<float> input,
         ReadOnlySpan<float> output,

@@ -41,7 +41,8 @@ public sealed class Flatten : Layer
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Length == 0)
         {
-            throw new ArgumentException("Flatten needs an input with at least one dimension per sample.", nameof(inputShape));
+            throw new ArgumentException(
+                "Flatten needs an input with at least one dimension per sample.", nameof(inputShape));
         }
 
         return [checked((int)ShapeUtil.Product(inputShape))];
@@ -50,9 +51,13 @@ public sealed class Flatten : Layer
     private static Tensor View(Tensor source, Tensor? cached, int[] sampleShape)
     {
         int batch = source.Shape[0];
-        if (cached is not null && cached.Data == source.Data && cached.Offset == source.Offset && cached.Shape[0] == batch)
+        bool same = cached is not null
+            && cached.Data == source.Data
+            && cached.Offset == source.Offset
+            && cached.Shape[0] == batch;
+        if (same)
         {
-            return cached;
+            return cached!;
         }
 
         return new Tensor(source.Data, source.Offset, ShapeUtil.WithBatch(batch, sampleShape));

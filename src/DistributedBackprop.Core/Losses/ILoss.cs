@@ -17,8 +17,8 @@ public interface ILoss
     LossTargetKind TargetKind { get; }
 
     /// <summary>
-    /// Computes <c>scale · Σ_samples loss</c> and writes <c>scale · ∂(Σ loss)/∂predictions</c> into a buffer the
-    /// loss owns, valid until the next call.
+    /// Computes <c>scale · Σ_samples loss</c> and writes <c>scale · ∂(Σ loss)/∂predictions</c> into a buffer
+    /// the loss owns, valid until the next call.
     /// </summary>
     /// <param name="predictions">(batch, ...) the model's output.</param>
     /// <param name="targets">Targets of <see cref="TargetKind"/> for the same rows.</param>

@@ -41,7 +41,8 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
                 throw new ArgumentOutOfRangeException(
                     nameof(targets),
                     label,
-                    $"Label of row {row} is {label}, but the model has {classes} classes: labels must be in [0, {classes}).");
+                    $"Label of row {row} is {label}, but there are {classes} classes: "
+                    + $"labels must be in [0, {classes}).");
             }
 
             int argmax = TensorPrimitives.IndexOfMax(logits);
