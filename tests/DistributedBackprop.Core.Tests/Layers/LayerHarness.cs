@@ -39,7 +39,12 @@ internal sealed class LayerHarness
         return tensor;
     }
 
-    public static LayerContext Context(bool training, int batch, int firstSampleId = 0, long step = 0, ulong seed = 1) =>
+    public static LayerContext Context(
+        bool training,
+        int batch,
+        int firstSampleId = 0,
+        long step = 0,
+        ulong seed = 1) =>
         new()
         {
             Training = training,
