@@ -21,8 +21,8 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
     public LossOutput Compute(Tensor predictions, LossTargets targets, float scale)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        var labels = targets.Labels;
         CheckArguments(predictions, targets);
+        var labels = targets.Labels;
         int batch = predictions.Shape[0];
         int classes = predictions.Shape[1];
         var gradient = _gradient.Like(predictions);
