@@ -18,6 +18,7 @@ namespace DistributedBackprop.Core.Layers;
 /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1).</exception>
 public sealed class Dropout(float rate) : Layer
 {
+    // ASCII "DROPOUT!": keeps dropout salts apart from any other hash of small stream ids.
     private const ulong SaltDomain = 0x44524F504F555421UL;
 
     private readonly float _rate = rate >= 0f && rate < 1f

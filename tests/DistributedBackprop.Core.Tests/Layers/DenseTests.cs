@@ -129,6 +129,14 @@ public sealed class DenseTests
     }
 
     [Fact]
+    public void Constructor_UnknownInitKind_ThrowsNamingInit()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Dense(3, (InitKind)99));
+
+        Assert.Equal("init", error.ParamName);
+    }
+
+    [Fact]
     public void Initialize_LayersInAnyOrder_GiveTheSameValues()
     {
         var builder = new ParameterLayoutBuilder();
