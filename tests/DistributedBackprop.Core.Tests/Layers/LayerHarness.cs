@@ -60,4 +60,21 @@ internal sealed class LayerHarness
         SampleIds = Enumerable.Range(0, batch).ToArray(),
         BatchFraction = 1f,
     };
+
+    public static Tensor RandomInput(int batch, int[] sampleShape, ulong seed) =>
+        RandomTensor(seed, ShapeUtil.WithBatch(batch, sampleShape));
+
+    public static LayerContext Context(
+        bool training,
+        int batch,
+        int firstSampleId = 0,
+        long step = 0,
+        ulong seed = 1) =>
+        new()
+        {
+            Training = training,
+            Seed = seed,
+            Step = step,
+            SampleIds = Enumerable.Range(firstSampleId, batch).ToArray(),
+        };
 }
