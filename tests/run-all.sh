@@ -23,8 +23,8 @@ log=$(mktemp)
 status=0
 for project in tests/*.Tests/*.csproj; do
   echo "== $project"
-  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 \
-    | tee -a "$log" | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error' || true
+  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=minimal" 2>&1 \
+    | tee -a "$log" | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message|^\s+at |Assert' || true
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
 done
 
