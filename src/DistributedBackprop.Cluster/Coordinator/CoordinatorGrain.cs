@@ -7,6 +7,7 @@ using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
 using DistributedBackprop.Cluster.Workers;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Core.Optimizers;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 
@@ -47,6 +48,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private string _reason = "";
     private long _globalStep;
     private string? _cancelReason;
+    private LearningRateSchedule? _schedule;
 
     private IWorkerGrain[] _workers = [];
     private WorkerInfo[] _workerInfos = [];
@@ -178,7 +180,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             .Select(j => GrainFactory.GetGrain<IShardGrain>(RunGrainKey.Shard(RunId, j, shards)))
             .ToArray();
         long totalSteps = (long)StepsPerEpoch(spec, first) * spec.Epochs;
-        await Task.WhenAll(_shards.Select((shard, j) => shard.SetupAsync(new ShardSetup(
+        _schedule = new LearningRateSchedule(RunSettings.Schedule(spec, totalSteps));
+        var shardSilos = await Task.WhenAll(_shards.Select((shard, j) => shard.SetupAsync(new ShardSetup(
             RunId, spec, j, _ranges[j], segments, spec.MicroBatches, totalSteps,
             FloatBytes.From(initial.AsSpan(_ranges[j].Start, _ranges[j].Length))))));
 
@@ -196,6 +199,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
                 ParameterCount = layout.Count,
                 StepsPerEpoch = StepsPerEpoch(spec, first),
                 Silos = silos.Length,
+                ShardSilos = { shardSilos },
             },
         });
         LogRunStarted(RunId, n, shards, silos.Length, layout.Count);
@@ -281,11 +285,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         double sumOfSquares = 0;
         foreach (var sums in chunkSums)
         {
-            sumOfSquares = SliceUpdater.CombineChunkSums(sums, sumOfSquares);
+            sumOfSquares = GradientNorm.Combine(sums, sumOfSquares);
         }
 
         double norm = Math.Sqrt(sumOfSquares);
-        float learningRate = SliceUpdater.LearningRateAt(spec, _globalStep);
+        float learningRate = _schedule!.LearningRateAt(_globalStep);
         await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, learningRate, norm)));
         _globalStep++;
 

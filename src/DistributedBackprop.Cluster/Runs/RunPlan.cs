@@ -8,7 +8,7 @@ public static class RunPlan
 {
     /// <summary>Shard boundaries fall on multiples of this many floats: the gradient-norm chunk size, so no shard
     /// cuts a chunk and the global norm does not depend on the shard count.</summary>
-    public const int ShardAlignment = 4096;
+    public const int ShardAlignment = Core.Optimizers.GradientNorm.ChunkSize;
 
     /// <summary>Worker <paramref name="rank"/>'s micro-batches [r·M/N, (r+1)·M/N): contiguous, in rank order,
     /// none empty when N ≤ M.</summary>

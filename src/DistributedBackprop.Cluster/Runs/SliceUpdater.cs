@@ -1,59 +1,49 @@
 using DistributedBackprop.Contracts.V1;
 using DistributedBackprop.Cluster.Messages;
+using DistributedBackprop.Core.Optimizers;
 using DistributedBackprop.Core.Parameters;
 
 namespace DistributedBackprop.Cluster.Runs;
 
-/// <summary>A shard's update rule for its slice: chunked gradient norm, clipping, optimizer step.</summary>
-/// <remarks>Scaffold: plain SGD until the Core optimizers land.</remarks>
+/// <summary>
+/// A shard's update of its slice, in the order one process updates the whole vector: chunked sums of squares
+/// for the global norm, clipping by that norm, clipping by value, then the optimizer (all Core functions,
+/// element-wise or chunk-aligned, so slicing changes no bit).
+/// </summary>
 internal sealed class SliceUpdater
 {
+    private readonly ParameterLayout _layout;
     private readonly ShardRange _range;
+    private readonly Optimizer _optimizer;
     private readonly float _clipNorm;
+    private readonly float _clipValue;
 
     public SliceUpdater(RunSpec spec, ParameterLayout layout, ShardRange range)
     {
-        _ = layout;
+        _layout = layout;
         _range = range;
+        _optimizer = Optimizer.Create(RunSettings.Optimizer(spec), layout, range.Start, range.End);
         _clipNorm = spec.HasClipNorm ? spec.ClipNorm : 0f;
+        _clipValue = spec.HasClipValue ? spec.ClipValue : 0f;
     }
 
-    public double[] ChunkSumsOfSquares(ReadOnlySpan<float> gradient)
+    /// <summary>gradient: the slice's reduced gradient; returns one sum per 4096-float chunk.</summary>
+    public double[] ChunkSumsOfSquares(ReadOnlySpan<float> gradient) =>
+        GradientNorm.ChunkSumsOfSquares(_layout, gradient, _range.Start);
+
+    /// <param name="globalStep">0-based; the optimizer counts updates from 1.</param>
+    public void Apply(Span<float> parameters, Span<float> gradient, float learningRate, double globalNorm, long globalStep)
     {
-        _ = _range;
-        var sums = new double[(gradient.Length + RunPlan.ShardAlignment - 1) / RunPlan.ShardAlignment];
-        for (int i = 0; i < gradient.Length; i++)
+        if (_clipNorm > 0f)
         {
-            sums[i / RunPlan.ShardAlignment] += (double)gradient[i] * gradient[i];
+            GradientClipping.ClipByGlobalNorm(_layout, gradient, _range.Start, globalNorm, _clipNorm);
         }
 
-        return sums;
-    }
-
-    public void Apply(Span<float> parameters, Span<float> gradient, float learningRate, double globalNorm, long step)
-    {
-        _ = step;
-        _ = _range;
-        float scale = _clipNorm > 0 && globalNorm > _clipNorm ? (float)(_clipNorm / (globalNorm + 1e-6)) : 1f;
-        for (int i = 0; i < parameters.Length; i++)
+        if (_clipValue > 0f)
         {
-            parameters[i] -= learningRate * gradient[i] * scale;
-        }
-    }
-
-    public static double CombineChunkSums(ReadOnlySpan<double> chunkSums, double total)
-    {
-        foreach (double sum in chunkSums)
-        {
-            total += sum;
+            GradientClipping.ClipByValue(_layout, gradient, _range.Start, _clipValue);
         }
 
-        return total;
-    }
-
-    public static float LearningRateAt(RunSpec spec, long step)
-    {
-        _ = step;
-        return spec.Optimizer?.HasLearningRate == true ? spec.Optimizer.LearningRate : 0.01f;
+        _optimizer.Step(parameters, gradient, learningRate, globalStep + 1);
     }
 }

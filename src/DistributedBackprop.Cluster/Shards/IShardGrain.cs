@@ -10,8 +10,9 @@ namespace DistributedBackprop.Cluster.Shards;
 [Alias("dbp.IShardGrain")]
 public interface IShardGrain : IGrainWithStringKey
 {
+    /// <summary>Takes the slice and its initial values; returns the hosting silo's address.</summary>
     [Alias("Setup")]
-    Task SetupAsync(ShardSetup setup);
+    Task<string> SetupAsync(ShardSetup setup);
 
     /// <summary>The slice's values at <paramref name="version"/>, as float32 bytes.</summary>
     /// <exception cref="InvalidOperationException">The shard holds another version.</exception>

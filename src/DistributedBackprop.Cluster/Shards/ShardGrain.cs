@@ -14,7 +14,7 @@ namespace DistributedBackprop.Cluster.Shards;
 /// squares, then clips and applies the optimizer when told the global norm.
 /// </summary>
 [RunPlacement]
-public sealed class ShardGrain : Grain, IShardGrain
+public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
 {
     private ShardSetup? _setup;
     private SliceUpdater? _updater;
@@ -29,7 +29,7 @@ public sealed class ShardGrain : Grain, IShardGrain
     private readonly SortedDictionary<int, (TreeNode Node, byte[] Value)> _nodes = [];
     private byte[]? _root;
 
-    public Task SetupAsync(ShardSetup setup)
+    public Task<string> SetupAsync(ShardSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var layout = new ParameterLayout(setup.Layout
@@ -50,7 +50,7 @@ public sealed class ShardGrain : Grain, IShardGrain
         _step = -1;
         _nodes.Clear();
         _root = null;
-        return Task.CompletedTask;
+        return Task.FromResult(silo.SiloAddress.ToParsableString());
     }
 
     public Task<Immutable<byte[]>> GetParametersAsync(long version)

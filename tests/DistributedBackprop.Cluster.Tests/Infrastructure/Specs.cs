@@ -6,11 +6,16 @@ namespace DistributedBackprop.Cluster.Tests.Infrastructure;
 public static class Specs
 {
     /// <summary>8 micro-batches of 4 rows, 4 epochs of 8 steps (32 steps), clipping on.</summary>
-    public static RunSpec Small(string datasetDirectory, int workers, int shards, ulong seed = 11) => new()
+    public static RunSpec Small(
+        string datasetDirectory,
+        int workers,
+        int shards,
+        string optimizer = "adam",
+        ulong seed = 11) => new()
     {
         Preset = "mlp",
         DatasetDirectory = datasetDirectory,
-        Optimizer = new OptimizerSpec { Kind = "adam", LearningRate = 0.01f },
+        Optimizer = new OptimizerSpec { Kind = optimizer, LearningRate = 0.01f },
         ClipNorm = 0.5f,
         BatchSize = 32,
         MicroBatches = 8,
