@@ -1,1 +1,28 @@
-﻿Console.WriteLine("Hello, World!");
+using DistributedBackprop.Benchmarks;
+
+// Usage: dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [name|all] [--json]
+// To add a benchmark, implement IBenchmark and list it here; "all" runs every entry in this order.
+IBenchmark[] registry =
+[
+    new PeakBenchmark(),
+    new GemmBenchmark(),
+];
+
+bool json = args.Contains("--json");
+string selection = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var selected = selection == "all" ? registry : registry.Where(b => b.Name == selection).ToArray();
+if (selected.Length == 0)
+{
+    string allowed = string.Join("|", registry.Select(b => b.Name).Append("all"));
+    Console.Error.WriteLine($"Unknown benchmark '{selection}'; allowed: {allowed}.");
+    return 2;
+}
+
+IFigureWriter writer = json ? new JsonFigureWriter(Console.Out) : new TableFigureWriter(Console.Out);
+var context = new BenchmarkContext(writer);
+foreach (var benchmark in selected)
+{
+    benchmark.Run(context);
+}
+
+return 0;

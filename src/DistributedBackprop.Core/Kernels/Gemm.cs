@@ -41,7 +41,8 @@ public static partial class Gemm
                 $"GEMM operands too small for m={m}, n={n}, k={k}: a={a.Length}, b={b.Length}, c={c.Length}.");
         }
 
-        MultiplyCore(transposeA, transposeB, m, n, k, a, b, c, accumulate, Math.Max(1, threads));
+        GemmKernel.Multiply(
+            GemmIsaDetection.Best, transposeA, transposeB, m, n, k, a, b, c, accumulate, Math.Max(1, threads));
     }
 
     /// <summary>
@@ -74,22 +75,5 @@ public static partial class Gemm
                 c[i * n + j] = accumulate ? c[i * n + j] + sum : sum;
             }
         }
-    }
-
-    // Replaced by the blocked, vectorized implementation in GemmKernel.cs.
-    private static void MultiplyCore(
-        Transpose transposeA,
-        Transpose transposeB,
-        int m,
-        int n,
-        int k,
-        ReadOnlySpan<float> a,
-        ReadOnlySpan<float> b,
-        Span<float> c,
-        bool accumulate,
-        int threads)
-    {
-        _ = threads;
-        MultiplyReference(transposeA, transposeB, m, n, k, a, b, c, accumulate);
     }
 }

@@ -6,8 +6,15 @@ public sealed class ParameterLayoutBuilder
     private readonly List<ParameterSegment> _segments = [];
     private readonly Stack<string> _scopes = new();
     private int _count;
+    private int _nextStreamId;
 
     public int Count => _count;
+
+    /// <summary>
+    /// Returns 0, 1, 2, ... in call order. Parameter-free layers that draw random numbers (dropout) take one at
+    /// build time, so every model built from the same spec gives each of them the same distinct stream.
+    /// </summary>
+    public int NextStreamId() => _nextStreamId++;
 
     /// <summary>Prefixes the names of the segments added until the returned scope is disposed.</summary>
     public IDisposable Scope(string name)

@@ -1,0 +1,177 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DistributedBackprop.Core.Kernels;
+
+/// <summary>
+/// Copies blocks of A and B into the micro-panel layouts the micro-kernels read with unit stride. All four
+/// transpose combinations are resolved here, so one micro-kernel serves every GEMM variant. Operands whose
+/// packed direction runs across memory rows (A not transposed, B transposed) are gathered 8×8 at a time with
+/// AVX transposes, because a scalar gather there costs as much as a third of a small GEMM.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs op(A)[ic..ic+mc, pc..pc+kc) as MR-row micro-panels: panel i holds element (r, p) at
+    /// [i·MR·kc + p·MR + r]. Rows past the edge of the last panel are left unwritten; kernels never read them.
+    /// </summary>
+    public static void PackA<TKernel>(in GemmProblem problem, int ic, int mc, int pc, int kc, float* packed)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int mr = TKernel.RowTile;
+        for (int i0 = 0; i0 < mc; i0 += mr)
+        {
+            int rows = Math.Min(mr, mc - i0);
+            float* panel = packed + (long)i0 * kc;
+            if (problem.TransposeA == Transpose.No)
+            {
+                // a: (m, k); op(A)(i, p) = a[i·k + p], so a panel row is a memory row
+                float* source = problem.A + (long)(ic + i0) * problem.K + pc;
+                Gather<TKernel>(source, problem.K, rows, kc, panel, mr);
+            }
+            else
+            {
+                // a: (k, m); op(A)(i, p) = a[p·m + i], so a panel step p is a contiguous run of rows
+                float* source = problem.A + (long)pc * problem.M + ic + i0;
+                for (int p = 0; p < kc; p++)
+                {
+                    Copy(source + (long)p * problem.M, panel + p * mr, rows);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[pc..pc+kc, jc..jc+nc) as NR-column micro-panels: panel j holds element (p, c) at
+    /// [j·NR·kc + p·NR + c]. Columns past the edge are zero, so the kernel may compute full-width tiles.
+    /// </summary>
+    public static void PackB<TKernel>(in GemmProblem problem, int jc, int nc, int pc, int kc, float* packed)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int nr = TKernel.ColumnTile;
+        for (int j0 = 0; j0 < nc; j0 += nr)
+        {
+            int columns = Math.Min(nr, nc - j0);
+            float* panel = packed + (long)j0 * kc;
+            if (problem.TransposeB == Transpose.No)
+            {
+                // b: (k, n); op(B)(p, j) = b[p·n + j], so a panel step p is a contiguous run of columns
+                float* source = problem.B + (long)pc * problem.N + jc + j0;
+                for (int p = 0; p < kc; p++)
+                {
+                    Copy(source + (long)p * problem.N, panel + p * nr, columns);
+                }
+            }
+            else
+            {
+                // b: (n, k); op(B)(p, j) = b[j·k + p], so a panel column is a memory row
+                float* source = problem.B + (long)(jc + j0) * problem.K + pc;
+                Gather<TKernel>(source, problem.K, columns, kc, panel, nr);
+            }
+
+            if (columns < nr)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    new Span<float>(panel + p * nr + columns, nr - columns).Clear();
+                }
+            }
+        }
+    }
+
+    // Writes destination[p·destinationStride + r] = source[r·sourceStride + p] for r < count, p < kc.
+    private static void Gather<TKernel>(
+        float* source,
+        int sourceStride,
+        int count,
+        int kc,
+        float* destination,
+        int destinationStride)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int r = 0;
+        if (TKernel.UsesVectorPacking && Avx.IsSupported)
+        {
+            for (; r + 8 <= count; r += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    Transpose8x8(
+                        source + (long)r * sourceStride + p,
+                        sourceStride,
+                        destination + p * destinationStride + r,
+                        destinationStride);
+                }
+
+                for (; p < kc; p++)
+                {
+                    for (int q = r; q < r + 8; q++)
+                    {
+                        destination[p * destinationStride + q] = source[(long)q * sourceStride + p];
+                    }
+                }
+            }
+        }
+
+        for (; r < count; r++)
+        {
+            float* row = source + (long)r * sourceStride;
+            for (int p = 0; p < kc; p++)
+            {
+                destination[p * destinationStride + r] = row[p];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* source, float* destination, int count)
+    {
+        new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
+    }
+
+    // Transposes the 8×8 block at source (row stride sourceStride) into destination (destinationStride).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
+    {
+        var r0 = Vector256.Load(source);
+        var r1 = Vector256.Load(source + sourceStride);
+        var r2 = Vector256.Load(source + 2L * sourceStride);
+        var r3 = Vector256.Load(source + 3L * sourceStride);
+        var r4 = Vector256.Load(source + 4L * sourceStride);
+        var r5 = Vector256.Load(source + 5L * sourceStride);
+        var r6 = Vector256.Load(source + 6L * sourceStride);
+        var r7 = Vector256.Load(source + 7L * sourceStride);
+
+        // Interleave row pairs: t0 = (r0[0], r1[0], r0[1], r1[1] | r0[4], r1[4], r0[5], r1[5]) and so on.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+
+        // Quads: s0 = column 0 of rows 0..3 | column 4 of rows 0..3, s1 = columns 1 | 5, s2 = 2 | 6, s3 = 3 | 7.
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        // Join the 128-bit halves of rows 0..3 and rows 4..7.
+        Avx.Permute2x128(s0, s4, 0x20).Store(destination);
+        Avx.Permute2x128(s1, s5, 0x20).Store(destination + destinationStride);
+        Avx.Permute2x128(s2, s6, 0x20).Store(destination + 2 * destinationStride);
+        Avx.Permute2x128(s3, s7, 0x20).Store(destination + 3 * destinationStride);
+        Avx.Permute2x128(s0, s4, 0x31).Store(destination + 4 * destinationStride);
+        Avx.Permute2x128(s1, s5, 0x31).Store(destination + 5 * destinationStride);
+        Avx.Permute2x128(s2, s6, 0x31).Store(destination + 6 * destinationStride);
+        Avx.Permute2x128(s3, s7, 0x31).Store(destination + 7 * destinationStride);
+    }
+}

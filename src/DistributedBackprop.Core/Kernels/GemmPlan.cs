@@ -1,0 +1,76 @@
+namespace DistributedBackprop.Core.Kernels;
+
+/// <summary>
+/// How one GEMM is blocked and cut into tasks. The blocking (KC slices, MC and NC blocks) is fixed per call.
+/// A multi-threaded call first packs the operand it does not split into a buffer all tasks share, then cuts
+/// C into runs of whole tiles along N (or M), never along k. Every element is computed the same way whichever
+/// task owns it, so the cut affects speed only.
+/// </summary>
+internal readonly unsafe struct GemmPlan
+{
+    // Below this many multiply-adds (about 30 µs on one core) waking another thread costs more than it saves.
+    private const long ParallelMinimumWork = 1L << 22;
+
+    // More tasks than threads let a thread that got the CPU to itself take over the work of one that is
+    // descheduled, which matters on a shared machine; the pre-packed operand makes extra tasks cheap.
+    private const int TasksPerThread = 4;
+
+    private GemmPlan(int depthBlock, int rowBlock, int columnBlock, bool splitColumns, int chunk, int taskCount)
+    {
+        DepthBlock = depthBlock;
+        RowBlock = rowBlock;
+        ColumnBlock = columnBlock;
+        SplitColumns = splitColumns;
+        Chunk = chunk;
+        TaskCount = taskCount;
+    }
+
+    /// <summary>KC for this call: k cut into equal slices no deeper than the kernel's preferred depth.</summary>
+    public int DepthBlock { get; }
+
+    public int RowBlock { get; }
+
+    public int ColumnBlock { get; }
+
+    /// <summary>Tasks own runs of columns of C (and A is shared), or else runs of rows (and B is shared).</summary>
+    public bool SplitColumns { get; }
+
+    /// <summary>Columns (or rows) per task, a multiple of the micro-tile.</summary>
+    public int Chunk { get; }
+
+    public int TaskCount { get; }
+
+    /// <summary>The operand packed once for all tasks: all of A (when SplitColumns) or all of B; else null.</summary>
+    public float* Shared { get; init; }
+
+    public static GemmPlan Create<TKernel>(int m, int n, int k, int threads)
+        where TKernel : struct, IGemmMicroKernel
+    {
+        int mr = TKernel.RowTile;
+        int nr = TKernel.ColumnTile;
+
+        // Equal KC slices: 784 becomes 4 × 196 rather than 3 × 256 + 16, whose last slice would spend more
+        // on loading and storing C than on arithmetic.
+        int slices = (k + TKernel.DepthBlock - 1) / TKernel.DepthBlock;
+        int depthBlock = (k + slices - 1) / slices;
+        int rowBlock = Math.Min(TKernel.RowBlock, RoundUp(m, mr));
+        int columnBlock = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
+
+        int rowTiles = (m + mr - 1) / mr;
+        int columnTiles = (n + nr - 1) / nr;
+        if (threads <= 1 || (long)m * n * k < ParallelMinimumWork || Math.Max(rowTiles, columnTiles) < 2)
+        {
+            return new GemmPlan(depthBlock, rowBlock, columnBlock, splitColumns: true, chunk: n, taskCount: 1);
+        }
+
+        bool splitColumns = columnTiles >= rowTiles || columnTiles >= threads * TasksPerThread;
+        int extent = splitColumns ? n : m;
+        int tile = splitColumns ? nr : mr;
+        int tiles = splitColumns ? columnTiles : rowTiles;
+        int tasks = Math.Min(tiles, threads * TasksPerThread);
+        int chunk = (tiles + tasks - 1) / tasks * tile;
+        return new GemmPlan(depthBlock, rowBlock, columnBlock, splitColumns, chunk, (extent + chunk - 1) / chunk);
+    }
+
+    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

@@ -1,0 +1,313 @@
+using DistributedBackprop.Core.Kernels;
+using DistributedBackprop.Core.Layers.Internal;
+using DistributedBackprop.Core.Parameters;
+using DistributedBackprop.Core.Tensors;
+
+namespace DistributedBackprop.Core.Layers;
+
+/// <summary>
+/// Batch normalisation (Ioffe &amp; Szegedy 2015, "Batch Normalization: Accelerating Deep Network Training by
+/// Reducing Internal Covariate Shift"): y = γ·(x − μ)/√(σ² + ε) + β per feature of a rank-1 input, or per
+/// channel of a (C, H, W) input with statistics over batch·H·W.
+/// </summary>
+/// <remarks>
+/// Training uses the batch mean and biased variance. The running statistics are not updated here: a training
+/// forward writes BatchFraction·mean and BatchFraction·unbiased variance into the gradient slots of
+/// <c>running_mean</c> and <c>running_var</c>, and the optimizer applies
+/// value = (1 − momentum)·value + momentum·reduced (see <see cref="ParameterKind.RunningStatistic"/>).
+/// Evaluation normalises with the running statistics. Statistics are accumulated in double in a fixed order,
+/// one channel per worker, so results are bit-identical for any thread count.
+/// </remarks>
+public sealed class BatchNorm : Layer
+{
+    private readonly float _momentum;
+    private readonly float _epsilon;
+    private readonly TensorBuffer _output = new();
+    private readonly TensorBuffer _normalized = new();
+    private readonly TensorBuffer _inputGradient = new();
+    private readonly Action<int, int, int> _trainingForwardRange;
+    private readonly Action<int, int, int> _evaluationForwardRange;
+    private readonly Action<int, int, int> _backwardRange;
+
+    private int _channels;
+
+    // Elements per channel per sample: 1 for a rank-1 input, H·W for (C, H, W).
+    private int _spatial;
+    private ParameterSegment? _gamma;
+    private ParameterSegment? _beta;
+    private ParameterSegment? _runningMean;
+    private ParameterSegment? _runningVariance;
+    private float[] _parameters = [];
+    private float[] _gradients = [];
+
+    // 1/√(σ² + ε) per channel from the last forward, batch or running statistics as the mode was.
+    private double[] _inverseStd = [];
+
+    // State of the pass in progress, read by the range delegates.
+    private Tensor? _input;
+    private Tensor? _outputView;
+    private Tensor? _normalizedView;
+    private Tensor? _outputGradient;
+    private Tensor? _inputGradientView;
+    private float _batchFraction;
+    private bool _lastTraining;
+
+    /// <param name="momentum">Weight of the new batch statistic in the running average, in [0, 1].</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    public BatchNorm(float momentum = 0.1f, float epsilon = 1e-5f)
+    {
+        if (!(momentum >= 0f && momentum <= 1f))
+        {
+            throw new ArgumentException($"BatchNorm momentum must be in [0, 1], got {momentum}.", nameof(momentum));
+        }
+
+        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
+        {
+            throw new ArgumentException($"BatchNorm epsilon must be positive, got {epsilon}.", nameof(epsilon));
+        }
+
+        _momentum = momentum;
+        _epsilon = epsilon;
+        _trainingForwardRange = TrainingForwardRange;
+        _evaluationForwardRange = EvaluationForwardRange;
+        _backwardRange = BackwardRange;
+    }
+
+    public override string Type => "batchnorm";
+
+    public float Momentum => _momentum;
+
+    public float Epsilon => _epsilon;
+
+    public override void Bind(float[] parameters, float[] gradients)
+    {
+        _parameters = parameters;
+        _gradients = gradients;
+    }
+
+    /// <summary>γ = 1, β = 0, running mean 0, running variance 1.</summary>
+    public override void Initialize(float[] parameters, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Slice(parameters, _gamma).Fill(1f);
+        Slice(parameters, _beta).Clear();
+        Slice(parameters, _runningMean).Clear();
+        Slice(parameters, _runningVariance).Fill(1f);
+    }
+
+    // input: (batch, F) or (batch, C, H, W) → output: same shape
+    public override Tensor Forward(Tensor input, LayerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        BatchShape.Require(input, InputShape, Type, nameof(input));
+
+        int batch = input.Shape[0];
+        if (context.Training && batch * _spatial < 2)
+        {
+            throw new ArgumentException(
+                $"BatchNorm in training needs more than one value per channel, got batch {batch} of "
+                + $"{ShapeUtil.Format(InputShape)}. Use a larger (micro-)batch or evaluation mode.",
+                nameof(input));
+        }
+
+        var output = _output.Get(batch, OutputShape);
+        _input = input;
+        _outputView = output;
+        _normalizedView = _normalized.Get(batch, InputShape);
+        _batchFraction = context.BatchFraction;
+        _lastTraining = context.Training;
+
+        var range = context.Training ? _trainingForwardRange : _evaluationForwardRange;
+        ParallelRanges.For(_channels, context.Threads, range);
+
+        _outputView = null;
+        return output;
+    }
+
+    // outputGradient: same shape as the output → input gradient: same shape as the input
+    public override Tensor? Backward(Tensor outputGradient, LayerContext context, bool needInputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
+        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
+        {
+            throw new InvalidOperationException(
+                "BatchNorm.Backward needs a Forward on a batch of the same size first.");
+        }
+
+        int batch = outputGradient.Shape[0];
+        var inputGradient = needInputGradient ? _inputGradient.Get(batch, InputShape) : null;
+        _outputGradient = outputGradient;
+        _inputGradientView = inputGradient;
+
+        ParallelRanges.For(_channels, context.Threads, _backwardRange);
+
+        _outputGradient = null;
+        _inputGradientView = null;
+        return inputGradient;
+    }
+
+    protected override int[] OnBuild(int[] inputShape, ParameterLayoutBuilder parameters)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        ArgumentNullException.ThrowIfNull(parameters);
+        if ((inputShape.Length != 1 && inputShape.Length != 3) || inputShape.Any(d => d <= 0))
+        {
+            throw new ArgumentException(
+                $"BatchNorm expects a (features) or (channels, height, width) input shape with positive sizes, got "
+                + $"{ShapeUtil.Format(inputShape)}.",
+                nameof(inputShape));
+        }
+
+        _channels = inputShape[0];
+        _spatial = inputShape.Length == 3 ? inputShape[1] * inputShape[2] : 1;
+        _inverseStd = new double[_channels];
+        _gamma = parameters.Add("gamma", ParameterKind.Bias, _channels);
+        _beta = parameters.Add("beta", ParameterKind.Bias, _channels);
+        _runningMean = parameters.Add("running_mean", ParameterKind.RunningStatistic, _momentum, _channels);
+        _runningVariance = parameters.Add("running_var", ParameterKind.RunningStatistic, _momentum, _channels);
+        return inputShape.ToArray();
+    }
+
+    private void TrainingForwardRange(int worker, int first, int end)
+    {
+        var input = _input!.Span;
+        int batch = _input.Shape[0];
+        int count = batch * _spatial;
+        var meanSlot = Slice(_gradients, _runningMean);
+        var varianceSlot = Slice(_gradients, _runningVariance);
+
+        for (int c = first; c < end; c++)
+        {
+            // Two passes in double: the mean first, then squared deviations from it.
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                foreach (float v in Row(input, b, c))
+                {
+                    sum += v;
+                }
+            }
+
+            double mean = sum / count;
+            double squares = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                foreach (float v in Row(input, b, c))
+                {
+                    double d = v - mean;
+                    squares += d * d;
+                }
+            }
+
+            double variance = squares / count;
+            double inverseStd = 1.0 / Math.Sqrt(variance + _epsilon);
+            _inverseStd[c] = inverseStd;
+            Normalize(c, mean, inverseStd);
+
+            meanSlot[c] = (float)(_batchFraction * mean);
+            varianceSlot[c] = (float)(_batchFraction * squares / (count - 1));
+        }
+    }
+
+    private void EvaluationForwardRange(int worker, int first, int end)
+    {
+        var runningMean = Slice(_parameters, _runningMean);
+        var runningVariance = Slice(_parameters, _runningVariance);
+        for (int c = first; c < end; c++)
+        {
+            double inverseStd = 1.0 / Math.Sqrt((double)runningVariance[c] + _epsilon);
+            _inverseStd[c] = inverseStd;
+            Normalize(c, runningMean[c], inverseStd);
+        }
+    }
+
+    // x̂ = (x − μ)·invStd kept for backward; y = γ·x̂ + β.
+    private void Normalize(int c, double mean, double inverseStd)
+    {
+        var input = _input!.Span;
+        var normalized = _normalizedView!.Span;
+        var output = _outputView!.Span;
+        int batch = _input.Shape[0];
+        float gamma = Slice(_parameters, _gamma)[c];
+        float beta = Slice(_parameters, _beta)[c];
+
+        for (int b = 0; b < batch; b++)
+        {
+            var x = Row(input, b, c);
+            var xHat = Row(normalized, b, c);
+            var y = Row(output, b, c);
+            for (int s = 0; s < x.Length; s++)
+            {
+                xHat[s] = (float)((x[s] - mean) * inverseStd);
+                y[s] = gamma * xHat[s] + beta;
+            }
+        }
+    }
+
+    private void BackwardRange(int worker, int first, int end)
+    {
+        var outputGradient = _outputGradient!.Span;
+        var normalized = _normalizedView!.Span;
+        int batch = _outputGradient.Shape[0];
+        int count = batch * _spatial;
+        var gammaGradient = Slice(_gradients, _gamma);
+        var betaGradient = Slice(_gradients, _beta);
+
+        for (int c = first; c < end; c++)
+        {
+            double sumGradient = 0;
+            double sumGradientTimesNormalized = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                var dy = Row(outputGradient, b, c);
+                var xHat = Row(normalized, b, c);
+                for (int s = 0; s < dy.Length; s++)
+                {
+                    sumGradient += dy[s];
+                    sumGradientTimesNormalized += (double)dy[s] * xHat[s];
+                }
+            }
+
+            betaGradient[c] = (float)sumGradient;
+            gammaGradient[c] = (float)sumGradientTimesNormalized;
+            if (_inputGradientView is not null)
+            {
+                InputGradient(c, sumGradient / count, sumGradientTimesNormalized / count);
+            }
+        }
+    }
+
+    // Training: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), as μ and σ depend on x.
+    // Evaluation: the statistics are constants, so dx = γ·invStd·dy.
+    private void InputGradient(int c, double meanGradient, double meanGradientTimesNormalized)
+    {
+        var outputGradient = _outputGradient!.Span;
+        var normalized = _normalizedView!.Span;
+        var inputGradient = _inputGradientView!.Span;
+        int batch = _outputGradient.Shape[0];
+        double scale = Slice(_parameters, _gamma)[c] * _inverseStd[c];
+        double shift = _lastTraining ? meanGradient : 0;
+        double slope = _lastTraining ? meanGradientTimesNormalized : 0;
+
+        for (int b = 0; b < batch; b++)
+        {
+            var dy = Row(outputGradient, b, c);
+            var xHat = Row(normalized, b, c);
+            var dx = Row(inputGradient, b, c);
+            for (int s = 0; s < dy.Length; s++)
+            {
+                dx[s] = (float)(scale * (dy[s] - shift - xHat[s] * slope));
+            }
+        }
+    }
+
+    // The H·W values of channel c in sample b (one value for a rank-1 input).
+    private Span<float> Row(Span<float> tensor, int b, int c) =>
+        tensor.Slice((b * _channels + c) * _spatial, _spatial);
+
+    private static Span<float> Slice(float[] array, ParameterSegment? segment) =>
+        segment is null
+            ? throw new InvalidOperationException("BatchNorm layer is not built.")
+            : array.AsSpan(segment.Offset, segment.Length);
+}

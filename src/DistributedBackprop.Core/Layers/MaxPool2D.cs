@@ -1,0 +1,166 @@
+using DistributedBackprop.Core.Kernels;
+using DistributedBackprop.Core.Layers.Internal;
+using DistributedBackprop.Core.Parameters;
+using DistributedBackprop.Core.Tensors;
+
+namespace DistributedBackprop.Core.Layers;
+
+/// <summary>
+/// Maximum over square windows of each channel, without padding. Backward sends each output gradient to the
+/// input element that won the window in forward; on ties the first in row-major order wins.
+/// </summary>
+public sealed class MaxPool2D : Layer
+{
+    private readonly int _size;
+    private readonly int _stride;
+    private readonly TensorBuffer _output = new();
+    private readonly TensorBuffer _inputGradient = new();
+    private readonly Action<int, int, int> _forwardRange;
+    private readonly Action<int, int, int> _backwardRange;
+
+    private ConvGeometry _geometry;
+
+    // For each output element (batch, C, OH, OW): the flat index of its maximum within the sample's (C, H, W).
+    private int[] _argmax = [];
+
+    private Tensor? _input;
+    private Tensor? _outputView;
+    private Tensor? _outputGradient;
+    private Tensor? _inputGradientView;
+
+    /// <param name="size">Window height and width.</param>
+    /// <param name="stride">Step between windows; defaults to <paramref name="size"/> (no overlap).</param>
+    public MaxPool2D(int size, int? stride = null)
+    {
+        PoolingShape.RequireWindow("MaxPool2D", size, stride ?? size);
+        _size = size;
+        _stride = stride ?? size;
+        _forwardRange = ForwardRange;
+        _backwardRange = BackwardRange;
+    }
+
+    public override string Type => "maxpool2d";
+
+    public int Size => _size;
+
+    public int Stride => _stride;
+
+    // input: (batch, C, H, W) → output: (batch, C, OH, OW)
+    public override Tensor Forward(Tensor input, LayerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        BatchShape.Require(input, InputShape, Type, nameof(input));
+
+        int batch = input.Shape[0];
+        var output = _output.Get(batch, OutputShape);
+        int needed = output.Length;
+        if (_argmax.Length < needed)
+        {
+            _argmax = new int[needed];
+        }
+
+        _input = input;
+        _outputView = output;
+        ParallelRanges.For(batch, context.Threads, _forwardRange);
+        _outputView = null;
+        return output;
+    }
+
+    // outputGradient: (batch, C, OH, OW) → input gradient: (batch, C, H, W)
+    public override Tensor? Backward(Tensor outputGradient, LayerContext context, bool needInputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
+        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
+        {
+            throw new InvalidOperationException(
+                "MaxPool2D.Backward needs a Forward on a batch of the same size first.");
+        }
+
+        if (!needInputGradient)
+        {
+            return null;
+        }
+
+        int batch = outputGradient.Shape[0];
+        var inputGradient = _inputGradient.Get(batch, InputShape);
+        _outputGradient = outputGradient;
+        _inputGradientView = inputGradient;
+        ParallelRanges.For(batch, context.Threads, _backwardRange);
+        _outputGradient = null;
+        _inputGradientView = null;
+        return inputGradient;
+    }
+
+    protected override int[] OnBuild(int[] inputShape, ParameterLayoutBuilder parameters)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        _geometry = PoolingShape.Geometry("MaxPool2D", inputShape, _size, _stride);
+        return [_geometry.Channels, _geometry.OutHeight, _geometry.OutWidth];
+    }
+
+    private void ForwardRange(int worker, int first, int end)
+    {
+        var g = _geometry;
+        int planeLength = g.Height * g.Width;
+        int outputLength = g.Channels * g.ColumnCount;
+        var input = _input!.Span;
+        var output = _outputView!.Span;
+
+        for (int b = first; b < end; b++)
+        {
+            var image = input.Slice(b * g.ImageLength, g.ImageLength);
+            var pooled = output.Slice(b * outputLength, outputLength);
+            var winners = _argmax.AsSpan(b * outputLength, outputLength);
+            int o = 0;
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                {
+                    for (int ow = 0; ow < g.OutWidth; ow++, o++)
+                    {
+                        int start = c * planeLength + oh * g.Stride * g.Width + ow * g.Stride;
+                        int best = start;
+                        for (int i = 0; i < g.Kernel; i++)
+                        {
+                            int row = start + i * g.Width;
+                            for (int j = 0; j < g.Kernel; j++)
+                            {
+                                // Strictly greater keeps the first maximum on ties.
+                                if (image[row + j] > image[best])
+                                {
+                                    best = row + j;
+                                }
+                            }
+                        }
+
+                        pooled[o] = image[best];
+                        winners[o] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    private void BackwardRange(int worker, int first, int end)
+    {
+        var g = _geometry;
+        int outputLength = g.Channels * g.ColumnCount;
+        var outputGradient = _outputGradient!.Span;
+        var inputGradient = _inputGradientView!.Span;
+
+        for (int b = first; b < end; b++)
+        {
+            var source = outputGradient.Slice(b * outputLength, outputLength);
+            var target = inputGradient.Slice(b * g.ImageLength, g.ImageLength);
+            var winners = _argmax.AsSpan(b * outputLength, outputLength);
+            target.Clear();
+
+            // Overlapping windows (stride < size) may share a winner, hence += in output order.
+            for (int o = 0; o < outputLength; o++)
+            {
+                target[winners[o]] += source[o];
+            }
+        }
+    }
+}

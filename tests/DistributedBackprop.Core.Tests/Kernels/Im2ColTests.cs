@@ -1,0 +1,80 @@
+using DistributedBackprop.Core.Kernels;
+using DistributedBackprop.Core.Tensors;
+
+namespace DistributedBackprop.Core.Tests.Kernels;
+
+public sealed class Im2ColTests
+{
+    [Theory]
+    [InlineData(2, 5, 7, 3, 1, 0)]
+    [InlineData(2, 5, 7, 3, 1, 2)]
+    [InlineData(3, 8, 6, 3, 2, 1)]
+    [InlineData(1, 4, 9, 2, 3, 1)]
+    [InlineData(2, 3, 3, 5, 1, 1)]
+    public void ImageToColumns_EveryEntry_IsInputPixelOrZeroPadding(
+        int channels, int height, int width, int kernel, int stride, int padding)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        var image = RandomValues(g.ImageLength, 1);
+        var columns = RandomValues(g.ColumnRows * g.ColumnCount, 2);
+
+        Im2Col.ImageToColumns(g, image, columns);
+
+        for (int c = 0; c < channels; c++)
+        {
+            for (int ki = 0; ki < kernel; ki++)
+            {
+                for (int kj = 0; kj < kernel; kj++)
+                {
+                    int row = (c * kernel + ki) * kernel + kj;
+                    for (int oh = 0; oh < g.OutHeight; oh++)
+                    {
+                        for (int ow = 0; ow < g.OutWidth; ow++)
+                        {
+                            int y = oh * stride - padding + ki;
+                            int x = ow * stride - padding + kj;
+                            bool inside = y >= 0 && y < height && x >= 0 && x < width;
+                            float expected = inside ? image[(c * height + y) * width + x] : 0f;
+                            Assert.Equal(expected, columns[row * g.ColumnCount + oh * g.OutWidth + ow]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // col2im is the transpose of im2col: <im2col(x), y> = <x, col2im(y)> for any x and y.
+    [Theory]
+    [InlineData(2, 5, 7, 3, 1, 0)]
+    [InlineData(3, 8, 6, 3, 2, 1)]
+    [InlineData(1, 4, 9, 2, 3, 1)]
+    [InlineData(2, 6, 6, 3, 1, 1)]
+    public void AddColumnsToImage_IsAdjointOfImageToColumns(
+        int channels, int height, int width, int kernel, int stride, int padding)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        var image = RandomValues(g.ImageLength, 3);
+        var columns = RandomValues(g.ColumnRows * g.ColumnCount, 4);
+        var packed = new float[columns.Length];
+        var unpacked = new float[image.Length];
+
+        Im2Col.ImageToColumns(g, image, packed);
+        Im2Col.AddColumnsToImage(g, columns, unpacked);
+
+        double left = packed.Zip(columns, (a, b) => (double)a * b).Sum();
+        double right = image.Zip(unpacked, (a, b) => (double)a * b).Sum();
+        Assert.Equal(left, right, 1e-4);
+    }
+
+    private static float[] RandomValues(int length, ulong seed)
+    {
+        var random = new DeterministicRandom(seed);
+        var values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = (float)random.NextGaussian();
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,176 @@
+using DistributedBackprop.Core.Layers;
+using DistributedBackprop.Core.Parameters;
+using DistributedBackprop.Core.Tensors;
+
+namespace DistributedBackprop.Core.Tests.Layers;
+
+public sealed class Conv2DTests
+{
+    private const double Tolerance = 1e-3;
+
+    [Theory]
+    [InlineData(3, 7, 5, 4, 3, 1, 0)]
+    [InlineData(3, 7, 5, 4, 3, 1, 1)]
+    [InlineData(2, 8, 6, 3, 3, 2, 0)]
+    [InlineData(2, 8, 7, 3, 3, 2, 1)]
+    [InlineData(4, 5, 9, 2, 1, 2, 0)]
+    [InlineData(1, 6, 4, 5, 2, 1, 1)]
+    public void Forward_VariousGeometries_MatchesDirectConvolution(
+        int channels, int height, int width, int filters, int kernel, int stride, int padding)
+    {
+        var harness = new LayerHarness(new Conv2D(filters, kernel, stride, padding), [channels, height, width]);
+        var bias = harness.Parameter("bias");
+        for (int f = 0; f < filters; f++)
+        {
+            bias[f] = 0.1f * (f + 1);
+        }
+
+        var input = LayerHarness.RandomTensor(3, 2, channels, height, width);
+
+        var output = harness.Layer.Forward(input, LayerHarness.Context(2));
+
+        var expected = DoubleReference.Convolution(
+            new DoubleReference.Image(ToDouble(input.Span), 2, channels, height, width),
+            ToDouble(harness.Parameter("weight")),
+            ToDouble(bias),
+            filters,
+            kernel,
+            stride,
+            padding);
+        Assert.Equal([2, expected.Channels, expected.Height, expected.Width], output.Shape);
+        for (int i = 0; i < expected.Values.Length; i++)
+        {
+            Assert.True(
+                Math.Abs(expected.Values[i] - output[i]) <= 1e-5 * (1 + Math.Abs(expected.Values[i])),
+                $"output[{i}] = {output[i]}, direct convolution gives {expected.Values[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 7, 5, 4, 3, 1, 0)]
+    [InlineData(3, 7, 5, 4, 3, 1, 1)]
+    [InlineData(2, 8, 6, 3, 3, 2, 0)]
+    [InlineData(2, 9, 6, 3, 3, 2, 1)]
+    [InlineData(3, 5, 6, 2, 1, 2, 0)]
+    public void Backward_VariousGeometries_MatchesFiniteDifferences(
+        int channels, int height, int width, int filters, int kernel, int stride, int padding)
+    {
+        var result = GradientCheck.Check(
+            new Conv2D(filters, kernel, stride, padding), [channels, height, width], batch: 3, maxChecksPerTensor: 48);
+
+        Assert.True(result.MaxInputError < Tolerance, $"input gradient error {result.MaxInputError}");
+        Assert.True(result.MaxParameterError < Tolerance, $"parameter gradient error {result.MaxParameterError}");
+    }
+
+    [Fact]
+    public void ForwardBackward_ThreadCounts_BitIdentical()
+    {
+        float[]? referenceOutput = null;
+        float[]? referenceInputGradient = null;
+        float[]? referenceGradients = null;
+        foreach (int threads in new[] { 1, 2, 4, 8 })
+        {
+            var harness = new LayerHarness(new Conv2D(5, 3, 2, 1), [3, 9, 8]);
+            var input = LayerHarness.RandomTensor(7, 6, 3, 9, 8);
+            var context = LayerHarness.Context(6, threads: threads);
+
+            var output = harness.Layer.Forward(input, context).Span.ToArray();
+            var outputGradient = LayerHarness.RandomTensor(8, ShapeUtil.WithBatch(6, harness.Layer.OutputShape));
+            var inputGradient = harness.Layer.Backward(outputGradient, context, true)!.Span.ToArray();
+
+            referenceOutput ??= output;
+            referenceInputGradient ??= inputGradient;
+            referenceGradients ??= harness.Gradients.ToArray();
+            Assert.Equal(referenceOutput, output);
+            Assert.Equal(referenceInputGradient, inputGradient);
+            Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
+    [Fact]
+    public void Backward_CalledTwice_OverwritesGradients()
+    {
+        var harness = new LayerHarness(new Conv2D(2, 3, 1, 1), [2, 5, 5]);
+        var input = LayerHarness.RandomTensor(1, 2, 2, 5, 5);
+        var context = LayerHarness.Context(2);
+        var outputGradient = LayerHarness.RandomTensor(2, 2, 2, 5, 5);
+
+        harness.Layer.Forward(input, context);
+        harness.Layer.Backward(outputGradient, context, needInputGradient: false);
+        var first = harness.Gradients.ToArray();
+        harness.Layer.Forward(input, context);
+        var inputGradient = harness.Layer.Backward(outputGradient, context, needInputGradient: false);
+
+        Assert.Null(inputGradient);
+        Assert.Equal(first, harness.Gradients);
+    }
+
+    [Fact]
+    public void Initialize_HeNormal_HasExpectedSpreadAndZeroBias()
+    {
+        var harness = new LayerHarness(new Conv2D(64, 3), [16, 8, 8], seed: 42);
+
+        var weight = harness.Parameter("weight").ToArray();
+        double mean = weight.Average(w => (double)w);
+        double std = Math.Sqrt(weight.Average(w => (w - mean) * (w - mean)));
+
+        double expected = Math.Sqrt(2.0 / (16 * 3 * 3));
+        Assert.InRange(std, expected * 0.95, expected * 1.05);
+        Assert.InRange(mean, -0.05 * expected, 0.05 * expected);
+        Assert.All(harness.Parameter("bias").ToArray(), b => Assert.Equal(0f, b));
+    }
+
+    [Fact]
+    public void Build_DeclaresWeightAndBiasSegments()
+    {
+        var harness = new LayerHarness(new Conv2D(6, 5), [3, 32, 32]);
+
+        Assert.Equal([6, 28, 28], harness.Layer.OutputShape);
+        Assert.Equal([6, 3, 5, 5], harness.Layout["weight"].Shape);
+        Assert.Equal(ParameterKind.Weight, harness.Layout["weight"].Kind);
+        Assert.Equal([6], harness.Layout["bias"].Shape);
+        Assert.Equal(ParameterKind.Bias, harness.Layout["bias"].Kind);
+    }
+
+    [Theory]
+    [InlineData(0, 3, 1, 0, "filters")]
+    [InlineData(4, 0, 1, 0, "kernelSize")]
+    [InlineData(4, 3, 0, 0, "stride")]
+    [InlineData(4, 3, 1, -1, "padding")]
+    public void Constructor_InvalidArgument_ThrowsNamingField(
+        int filters, int kernel, int stride, int padding, string field)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => new Conv2D(filters, kernel, stride, padding));
+
+        Assert.Equal(field, error.ParamName);
+    }
+
+    [Fact]
+    public void Build_KernelLargerThanInput_ThrowsNamingShapes()
+    {
+        var error = Assert.Throws<ArgumentException>(
+            () => new Conv2D(4, 5, 1, 1).Build([3, 2, 8], new ParameterLayoutBuilder()));
+
+        Assert.Contains("(3, 2, 8)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kernelSize 5", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_InputNotRankThree_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Conv2D(4, 3).Build([10], new ParameterLayoutBuilder()));
+
+        Assert.Contains("(10)", error.Message, StringComparison.Ordinal);
+    }
+
+    private static double[] ToDouble(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i];
+        }
+
+        return result;
+    }
+}
