@@ -18,11 +18,21 @@ public static class RunDriver
     {
         var coordinator = grains.GetGrain<ICoordinatorGrain>(runId);
         await coordinator.StartAsync(spec);
+        return await FollowToEndAsync(coordinator, 0, timeout);
+    }
+
+    /// <summary>Reads events after <paramref name="afterSequence"/> up to and including the terminal one.</summary>
+    public static async Task<List<RunEvent>> FollowToEndAsync(
+        ICoordinatorGrain coordinator,
+        ulong afterSequence,
+        TimeSpan timeout)
+    {
+        string runId = coordinator.GetPrimaryKeyString();
         var events = new List<RunEvent>();
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            ulong after = events.Count == 0 ? 0 : events[^1].Sequence;
+            ulong after = events.Count == 0 ? afterSequence : events[^1].Sequence;
             var batch = await coordinator.WaitForEventsAsync(after, 1000, TimeSpan.FromSeconds(5));
             events.AddRange(batch);
             if (events.Count > 0 && IsTerminal(events[^1]))
