@@ -11,7 +11,7 @@ public sealed class LeakyReLU(float slope = 0.01f) : ElementwiseActivation
         ? slope
         : throw new ArgumentOutOfRangeException(nameof(slope), slope, "A leaky ReLU slope must be in [0, 1).");
 
-    public override string Type => "leaky_relu";
+    public override string Type => "leakyrelu";
 
     public float Slope => _slope;
 

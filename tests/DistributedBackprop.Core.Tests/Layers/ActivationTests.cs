@@ -40,7 +40,7 @@ public sealed class ActivationTests
             input[i] *= 3;
         }
 
-        var output = layer.Forward(input, LayerHarness.Context(training: true, batch: 4));
+        var output = layer.Forward(input, LayerHarness.ContextFor(training: true, batch: 4));
 
         Assert.Equal(input.Shape, output.Shape);
         for (int i = 0; i < input.Length; i++)
@@ -57,7 +57,7 @@ public sealed class ActivationTests
     {
         var layer = new ReLU();
         _ = new LayerHarness(layer, [4]);
-        var context = LayerHarness.Context(training: true, batch: 1);
+        var context = LayerHarness.ContextFor(training: true, batch: 1);
         layer.Forward(new Tensor([-2f, 0f, 1e-30f, 3f], 0, 1, 4), context);
 
         var inputGradient = layer.Backward(new Tensor([1f, 1f, 1f, 1f], 0, 1, 4), context, true)!;
@@ -70,7 +70,7 @@ public sealed class ActivationTests
     {
         var layer = new Tanh();
         _ = new LayerHarness(layer, [2]);
-        var context = LayerHarness.Context(training: true, batch: 1);
+        var context = LayerHarness.ContextFor(training: true, batch: 1);
         layer.Forward(new Tensor(1, 2), context);
 
         Assert.Null(layer.Backward(new Tensor(1, 2), context, needInputGradient: false));

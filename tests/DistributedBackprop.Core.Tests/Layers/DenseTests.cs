@@ -18,7 +18,7 @@ public sealed class DenseTests
         bias.CopyTo(harness.Parameters, harness.Layout["bias"].Offset);
         var input = new Tensor([1, 0, -1, 2, 1, 4], 0, 2, 3);
 
-        var output = harness.Layer.Forward(input, LayerHarness.Context(training: true, batch: 2));
+        var output = harness.Layer.Forward(input, LayerHarness.ContextFor(training: true, batch: 2));
 
         // row 0: (1 + 0 - 3) + 0.5 = -1.5; (-1 + 0 - 0.5) - 2 = -3.5
         // row 1: (2 + 2 + 12) + 0.5 = 16.5; (-2 + 0 + 2) - 2 = -2
@@ -41,7 +41,7 @@ public sealed class DenseTests
     public void Backward_CalledTwice_OverwritesParameterGradients()
     {
         var harness = new LayerHarness(new Dense(3), [4]);
-        var context = LayerHarness.Context(training: true, batch: 5);
+        var context = LayerHarness.ContextFor(training: true, batch: 5);
         harness.Layer.Forward(LayerHarness.RandomInput(5, [4], seed: 2), context);
         var outputGradient = LayerHarness.RandomInput(5, [3], seed: 3);
 
@@ -56,7 +56,7 @@ public sealed class DenseTests
     public void Backward_BiasGradient_IsColumnSumOfOutputGradient()
     {
         var harness = new LayerHarness(new Dense(3), [2]);
-        var context = LayerHarness.Context(training: true, batch: 6);
+        var context = LayerHarness.ContextFor(training: true, batch: 6);
         harness.Layer.Forward(LayerHarness.RandomInput(6, [2], seed: 4), context);
         var outputGradient = LayerHarness.RandomInput(6, [3], seed: 5);
 
@@ -82,7 +82,7 @@ public sealed class DenseTests
         float[] Run(int threads)
         {
             var harness = new LayerHarness(new Dense(33), [65], seed: 9);
-            var context = LayerHarness.Context(training: true, batch: 17);
+            var context = LayerHarness.ContextFor(training: true, batch: 17);
             context.Threads = threads;
             var output = harness.Layer.Forward(LayerHarness.RandomInput(17, [65], seed: 6), context).Span.ToArray();
             var inputGradient = harness.Layer.Backward(LayerHarness.RandomInput(17, [33], seed: 7), context, true)!;

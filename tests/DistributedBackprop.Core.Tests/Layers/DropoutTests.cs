@@ -24,8 +24,8 @@ public sealed class DropoutTests
         _ = new LayerHarness(micro, [3, 7]);
         var input = Ones(8, [3, 7]);
 
-        var fullOutput = full.Forward(input, LayerHarness.Context(true, batch: 8, step: 12, seed: 5));
-        var microOutput = micro.Forward(Ones(2, [3, 7]), LayerHarness.Context(true, 2, firstSampleId: 4, 12, 5));
+        var fullOutput = full.Forward(input, LayerHarness.ContextFor(true, batch: 8, step: 12, seed: 5));
+        var microOutput = micro.Forward(Ones(2, [3, 7]), LayerHarness.ContextFor(true, 2, firstSampleId: 4, 12, 5));
 
         // Rows 4 and 5 of the global batch are the micro-batch's rows 0 and 1.
         Assert.Equal(fullOutput.Span.Slice(4 * 21, 2 * 21).ToArray(), microOutput.Span.ToArray());
@@ -39,7 +39,7 @@ public sealed class DropoutTests
         _ = new LayerHarness(layer, [1000]);
         var input = LayerHarness.RandomInput(20, [1000], seed: 3);
 
-        var output = layer.Forward(input, LayerHarness.Context(training: true, batch: 20, step: 1));
+        var output = layer.Forward(input, LayerHarness.ContextFor(training: true, batch: 20, step: 1));
 
         int kept = 0;
         float scale = 1f / (1f - rate);
@@ -63,8 +63,8 @@ public sealed class DropoutTests
         _ = new LayerHarness(layer, [64]);
         var input = Ones(1, [64]);
 
-        var first = layer.Forward(input, LayerHarness.Context(true, batch: 1, step: 0)).Span.ToArray();
-        var second = layer.Forward(input, LayerHarness.Context(true, batch: 1, step: 1)).Span.ToArray();
+        var first = layer.Forward(input, LayerHarness.ContextFor(true, batch: 1, step: 0)).Span.ToArray();
+        var second = layer.Forward(input, LayerHarness.ContextFor(true, batch: 1, step: 1)).Span.ToArray();
 
         Assert.NotEqual(first, second);
     }
@@ -79,7 +79,7 @@ public sealed class DropoutTests
             var second = new Dropout(0.5f);
             first.Build([64], builder);
             second.Build([64], builder);
-            var context = LayerHarness.Context(true, batch: 1, step: 2);
+            var context = LayerHarness.ContextFor(true, batch: 1, step: 2);
             return
             [
                 first.Forward(Ones(1, [64]), context).Span.ToArray(),
@@ -101,7 +101,7 @@ public sealed class DropoutTests
         var layer = new Dropout(0.5f);
         _ = new LayerHarness(layer, [8]);
         var input = LayerHarness.RandomInput(2, [8], seed: 1);
-        var context = LayerHarness.Context(training: false, batch: 2);
+        var context = LayerHarness.ContextFor(training: false, batch: 2);
         var outputGradient = LayerHarness.RandomInput(2, [8], seed: 2);
 
         Assert.Same(input, layer.Forward(input, context));
@@ -113,7 +113,7 @@ public sealed class DropoutTests
     {
         var layer = new Dropout(0.5f);
         _ = new LayerHarness(layer, [8]);
-        var context = LayerHarness.Context(training: true, batch: 1);
+        var context = LayerHarness.ContextFor(training: true, batch: 1);
 
         var error = Assert.Throws<ArgumentException>(() => layer.Forward(Ones(2, [8]), context));
 

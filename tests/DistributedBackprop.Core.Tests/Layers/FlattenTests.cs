@@ -12,7 +12,7 @@ public sealed class FlattenTests
         _ = new LayerHarness(layer, [2, 3, 4]);
         var input = LayerHarness.RandomInput(5, [2, 3, 4], seed: 1);
 
-        var output = layer.Forward(input, LayerHarness.Context(training: true, batch: 5));
+        var output = layer.Forward(input, LayerHarness.ContextFor(training: true, batch: 5));
 
         Assert.Equal([24], layer.OutputShape);
         Assert.Equal([5, 24], output.Shape);
@@ -25,7 +25,7 @@ public sealed class FlattenTests
     {
         var layer = new Flatten();
         _ = new LayerHarness(layer, [2, 3, 4]);
-        var context = LayerHarness.Context(training: true, batch: 5);
+        var context = LayerHarness.ContextFor(training: true, batch: 5);
         layer.Forward(LayerHarness.RandomInput(5, [2, 3, 4], seed: 1), context);
         var outputGradient = new Tensor(new float[200], 40, 5, 24);
 
@@ -42,7 +42,7 @@ public sealed class FlattenTests
         var layer = new Flatten();
         _ = new LayerHarness(layer, [3, 2]);
         var input = LayerHarness.RandomInput(2, [3, 2], seed: 1);
-        var context = LayerHarness.Context(training: true, batch: 2);
+        var context = LayerHarness.ContextFor(training: true, batch: 2);
 
         Assert.Same(layer.Forward(input, context), layer.Forward(input, context));
     }

@@ -64,7 +64,7 @@ internal sealed class LayerHarness
     public static Tensor RandomInput(int batch, int[] sampleShape, ulong seed) =>
         RandomTensor(seed, ShapeUtil.WithBatch(batch, sampleShape));
 
-    public static LayerContext Context(
+    public static LayerContext ContextFor(
         bool training,
         int batch,
         int firstSampleId = 0,

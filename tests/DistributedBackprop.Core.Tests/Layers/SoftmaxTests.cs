@@ -24,7 +24,7 @@ public sealed class SoftmaxTests
         _ = new LayerHarness(layer, [4]);
         float[] logits = [1e4f, -1e4f, 9999f, 0f, 1f, 2f, 3f, 4f];
 
-        var output = layer.Forward(new Tensor(logits, 0, 2, 4), LayerHarness.Context(training: false, batch: 2));
+        var output = layer.Forward(new Tensor(logits, 0, 2, 4), LayerHarness.ContextFor(training: false, batch: 2));
 
         for (int row = 0; row < 2; row++)
         {

@@ -29,7 +29,7 @@ public sealed class SteadyStateAllocationTests
         int[] sampleShape = name is "flatten" ? [2, 3, 4] : [24];
         _ = new LayerHarness(layer, sampleShape);
         var input = LayerHarness.RandomInput(4, sampleShape, seed: 1);
-        var context = LayerHarness.Context(training: true, batch: 4);
+        var context = LayerHarness.ContextFor(training: true, batch: 4);
         var outputGradient = LayerHarness.RandomInput(4, layer.OutputShape, seed: 2);
 
         layer.Forward(input, context);

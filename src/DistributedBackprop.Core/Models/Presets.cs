@@ -1,0 +1,60 @@
+namespace DistributedBackprop.Core.Models;
+
+/// <summary>The named models <c>dbp train --model</c> knows.</summary>
+public static class Presets
+{
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet"];
+
+    /// <summary>784-256-128-10 with ReLU.</summary>
+    public static ModelSpec Mlp { get; } = new(
+    [
+        new("flatten"),
+        new("dense") { Units = 256 },
+        new("relu"),
+        new("dense") { Units = 128 },
+        new("relu"),
+        new("dense") { Units = 10 },
+    ]);
+
+    /// <summary>Conv32+BN+ReLU+MaxPool, Conv64+BN+ReLU+MaxPool, Dense128+ReLU, Dense10 (3×3 convs, padding 1).</summary>
+    public static ModelSpec Cnn { get; } = new(
+    [
+        new("conv2d") { Filters = 32, KernelSize = 3, Padding = 1 },
+        new("batchnorm"),
+        new("relu"),
+        new("maxpool2d") { Size = 2 },
+        new("conv2d") { Filters = 64, KernelSize = 3, Padding = 1 },
+        new("batchnorm"),
+        new("relu"),
+        new("maxpool2d") { Size = 2 },
+        new("flatten"),
+        new("dense") { Units = 128 },
+        new("relu"),
+        new("dense") { Units = 10 },
+    ]);
+
+    /// <summary>A small residual CNN: a 3×3 stem, three basic blocks (16, 32 stride 2, 64 stride 2), global pooling.</summary>
+    public static ModelSpec ResNet { get; } = new(
+    [
+        new("conv2d") { Filters = 16, KernelSize = 3, Padding = 1 },
+        new("batchnorm"),
+        new("relu"),
+        new("residual") { Filters = 16, Stride = 1 },
+        new("residual") { Filters = 32, Stride = 2 },
+        new("residual") { Filters = 64, Stride = 2 },
+        new("globalavgpool"),
+        new("dense") { Units = 10 },
+    ]);
+
+    public static bool TryGet(string name, out ModelSpec spec)
+    {
+        spec = name switch
+        {
+            "mlp" => Mlp,
+            "cnn" => Cnn,
+            "resnet" => ResNet,
+            _ => null!,
+        };
+        return spec is not null;
+    }
+}
