@@ -7,7 +7,9 @@ using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
 using DistributedBackprop.Cluster.Workers;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Core.Models;
 using DistributedBackprop.Core.Optimizers;
+using DistributedBackprop.Core.Training;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 
@@ -49,6 +51,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private long _globalStep;
     private string? _cancelReason;
     private LearningRateSchedule? _schedule;
+    private TrainingOptions? _options;
+    private int _stepsPerEpoch;
 
     private IWorkerGrain[] _workers = [];
     private WorkerInfo[] _workerInfos = [];
@@ -167,10 +171,16 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             _log.Append(new RunEvent { WorkerJoined = new WorkerJoined { Rank = info.Rank, Silo = info.Silo } });
         }
 
+        // The workers built the model the trainer's way (and checked it fits the data); the initial vector is
+        // built here, from the same spec, shape and seed, so the data never has to reach this silo.
         var first = _workerInfos[0];
-        var layout = ModelReplica.BuildLayout(first.SampleShape, first.ClassCount);
-        var initial = ModelReplica.InitialParameters(layout, spec.Seed);
+        var model = ModelFactory.Create(RunSpecMapping.ToModelSpec(spec), first.SampleShape);
+        model.Initialize(spec.Seed);
+        var layout = model.Layout;
         _ranges = RunPlan.ShardRanges(layout.Count, spec.ParameterShards);
+        _stepsPerEpoch = first.TrainRows / spec.BatchSize;
+        _options = RunSpecMapping.ToTrainingOptions(spec, threads: 1);
+        _schedule = new LearningRateSchedule(_options.ScheduleFor(_stepsPerEpoch));
 
         var segments = layout.Segments
             .Select(s => new SegmentInfo(s.Name, s.Offset, s.Shape, (int)s.Kind, s.Momentum))
@@ -179,11 +189,9 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         _shards = Enumerable.Range(0, shards)
             .Select(j => GrainFactory.GetGrain<IShardGrain>(RunGrainKey.Shard(RunId, j, shards)))
             .ToArray();
-        long totalSteps = (long)StepsPerEpoch(spec, first) * spec.Epochs;
-        _schedule = new LearningRateSchedule(RunSettings.Schedule(spec, totalSteps));
         var shardSilos = await Task.WhenAll(_shards.Select((shard, j) => shard.SetupAsync(new ShardSetup(
-            RunId, spec, j, _ranges[j], segments, spec.MicroBatches, totalSteps,
-            FloatBytes.From(initial.AsSpan(_ranges[j].Start, _ranges[j].Length))))));
+            RunId, spec, j, _ranges[j], segments, _stepsPerEpoch,
+            FloatBytes.From(model.Parameters.AsSpan(_ranges[j].Start, _ranges[j].Length))))));
 
         var silos = _workerInfos.GroupBy(i => i.Silo).ToArray();
         _reducers = silos.Select(g => GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(RunId, g.Key)))
@@ -197,7 +205,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             {
                 Spec = spec,
                 ParameterCount = layout.Count,
-                StepsPerEpoch = StepsPerEpoch(spec, first),
+                StepsPerEpoch = _stepsPerEpoch,
                 Silos = silos.Length,
                 ShardSilos = { shardSilos },
             },
@@ -205,59 +213,49 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         LogRunStarted(RunId, n, shards, silos.Length, layout.Count);
     }
 
-    // Steps 2-5 of the protocol, for every step of every epoch.
+    // Steps 2-5 of the protocol, for every step of every epoch; reports mirror the single-process trainer's.
     private async Task TrainAsync(RunSpec spec)
     {
-        var info = _workerInfos[0];
-        int stepsPerEpoch = StepsPerEpoch(spec, info);
         long runStarted = Stopwatch.GetTimestamp();
-        var evaluation = (Loss: double.NaN, Accuracy: double.NaN);
+        double trainingSeconds = 0;
+        var test = (Loss: double.NaN, Accuracy: double.NaN);
         for (int epoch = 0; epoch < spec.Epochs; epoch++)
         {
             long epochStarted = Stopwatch.GetTimestamp();
             double epochLoss = 0;
-            for (int step = 0; step < stepsPerEpoch; step++)
+            for (int step = 0; step < _stepsPerEpoch; step++)
             {
                 ThrowIfCancelled();
-                var (loss, norm, learningRate) = await StepAsync(spec, epoch, step);
-                epochLoss += loss;
-                if (spec.StepEventInterval > 0 && (_globalStep - 1) % spec.StepEventInterval == 0)
+                var progress = await StepAsync(spec, epoch, step);
+                epochLoss += progress.Loss;
+                if (spec.StepEventInterval > 0 && progress.GlobalStep % spec.StepEventInterval == 0)
                 {
-                    _log.Append(new RunEvent
-                    {
-                        StepProgress = new StepProgress
-                        {
-                            Epoch = epoch,
-                            Step = step,
-                            StepsPerEpoch = stepsPerEpoch,
-                            GlobalStep = _globalStep - 1,
-                            Loss = loss,
-                            GradientNorm = norm,
-                            LearningRate = learningRate,
-                        },
-                    });
+                    _log.Append(new RunEvent { StepProgress = progress });
                 }
             }
 
             double epochSeconds = Stopwatch.GetElapsedTime(epochStarted).TotalSeconds;
-            bool last = epoch == spec.Epochs - 1;
-            bool due = spec.EvaluateEveryEpochs > 0 && (epoch + 1) % spec.EvaluateEveryEpochs == 0;
-            var evaluated = last || due ? await EvaluateAsync(info.TestRows) : (Loss: double.NaN, Accuracy: double.NaN);
-            if (last || due)
+            trainingSeconds += epochSeconds;
+            int every = Math.Max(1, spec.EvaluateEveryEpochs);
+            bool evaluate = epoch == spec.Epochs - 1 || (epoch + 1) % every == 0;
+            var evaluated = evaluate ? await EvaluateAsync() : (Loss: double.NaN, Accuracy: double.NaN);
+            if (evaluate)
             {
-                evaluation = evaluated;
+                test = evaluated;
             }
 
             _log.Append(new RunEvent
             {
                 EpochCompleted = new EpochCompleted
                 {
-                    Epoch = epoch,
-                    TrainLoss = epochLoss / stepsPerEpoch,
+                    Epoch = epoch + 1,
+                    Epochs = spec.Epochs,
+                    TrainLoss = epochLoss / _stepsPerEpoch,
                     TestLoss = evaluated.Loss,
                     TestAccuracy = evaluated.Accuracy,
-                    SamplesPerSecond = (double)stepsPerEpoch * spec.BatchSize / epochSeconds,
+                    SamplesPerSecond = (double)_stepsPerEpoch * spec.BatchSize / epochSeconds,
                     ElapsedSeconds = Stopwatch.GetElapsedTime(runStarted).TotalSeconds,
+                    TrainingSeconds = trainingSeconds,
                     Workers = _workers.Length,
                 },
             });
@@ -268,18 +266,28 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             RunCompleted = new RunCompleted
             {
                 Steps = _globalStep,
-                TestAccuracy = evaluation.Accuracy,
+                TestAccuracy = test.Accuracy,
                 ElapsedSeconds = Stopwatch.GetElapsedTime(runStarted).TotalSeconds,
             },
         });
-        LogRunCompleted(RunId, _globalStep, evaluation.Accuracy);
+        LogRunCompleted(RunId, _globalStep, test.Accuracy);
     }
 
-    private async Task<(double Loss, double Norm, float LearningRate)> StepAsync(RunSpec spec, int epoch, int step)
+    private async Task<StepProgress> StepAsync(RunSpec spec, int epoch, int step)
     {
         var order = new StepOrder(_globalStep, epoch, step, _globalStep);
         var results = await CallWorkersAsync(
-            $"epoch {epoch} step {step}", (w, _) => w.ComputeStepAsync(order));
+            $"epoch {epoch + 1} step {step + 1}", (w, _) => w.ComputeStepAsync(order));
+
+        // Micro-batch losses added in micro-batch order, as the trainer does: ranks own consecutive ranges.
+        double loss = 0;
+        foreach (var result in results)
+        {
+            foreach (double microBatchLoss in result.Losses)
+            {
+                loss += microBatchLoss;
+            }
+        }
 
         var chunkSums = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
         double sumOfSquares = 0;
@@ -289,41 +297,48 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         }
 
         double norm = Math.Sqrt(sumOfSquares);
-        float learningRate = _schedule!.LearningRateAt(_globalStep);
-        await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, learningRate, norm)));
-        _globalStep++;
-
-        // Micro-batch losses in micro-batch order: ranks own consecutive ranges, so rank order is that order.
-        double lossSum = 0;
-        foreach (var result in results)
+        if (!double.IsFinite(loss) || !double.IsFinite(norm))
         {
-            foreach (double sum in result.LossSums)
-            {
-                lossSum += sum;
-            }
+            throw new RunFailureException(
+                $"Step {_globalStep + 1} (epoch {epoch + 1}, step {step + 1}): the loss ({loss}) or the gradient "
+                + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
-        return (lossSum / spec.BatchSize, norm, learningRate);
+        await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        var progress = new StepProgress
+        {
+            Epoch = epoch + 1,
+            Step = step + 1,
+            StepsPerEpoch = _stepsPerEpoch,
+            GlobalStep = _globalStep + 1,
+            Loss = loss,
+            GradientNorm = norm,
+            LearningRate = _schedule!.LearningRateAt(_globalStep),
+        };
+        _globalStep++;
+        return progress;
     }
 
-    private async Task<(double Loss, double Accuracy)> EvaluateAsync(int testRows)
+    // Each worker evaluates whole evaluator batches; adding the batches in row order reproduces the
+    // single-process evaluator's sums exactly.
+    private async Task<(double Loss, double Accuracy)> EvaluateAsync()
     {
         int n = _workers.Length;
+        int rows = _workerInfos[0].TestRows;
+        int batchSize = _options!.EvaluationBatchSize;
         var results = await CallWorkersAsync("evaluation", (w, r) =>
         {
-            var (start, end) = RunPlan.RowRange(r, n, testRows);
+            var (start, end) = RunPlan.RowRange(r, n, rows, batchSize);
             return w.EvaluateAsync(_globalStep, start, end);
         });
 
-        double lossSum = 0;
-        long correct = 0;
-        foreach (var result in results)
+        var sums = default(EvaluationSums);
+        foreach (var batch in results.SelectMany(result => result.Batches))
         {
-            lossSum += result.LossSum;
-            correct += result.Correct;
+            sums = sums.Add(new EvaluationSums(batch.LossSum, batch.Correct, batch.Rows));
         }
 
-        return (lossSum / testRows, (double)correct / testRows);
+        return (sums.MeanLoss, sums.Accuracy);
     }
 
     // Calls every worker in parallel; a failure names the rank, its silo and what it was doing.
@@ -355,12 +370,6 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
                 + $"silo {expected.Silo} ({expected.TrainRows}, {expected.TestRows}, {expected.ClassCount}): give "
                 + "every silo the same copy of the dataset.");
         }
-    }
-
-    private static int StepsPerEpoch(RunSpec spec, WorkerInfo info)
-    {
-        int steps = info.TrainRows / spec.BatchSize;
-        return spec.MaxStepsPerEpoch > 0 ? Math.Min(steps, spec.MaxStepsPerEpoch) : steps;
     }
 
     private void ThrowIfCancelled()

@@ -51,8 +51,8 @@ public sealed record SegmentInfo(
     [property: Id(3)] int Kind,
     [property: Id(4)] float Momentum);
 
-/// <summary>What a shard needs: the spec (for its optimizer), its slice, the layout and the slice's initial
-/// values as float32 bytes.</summary>
+/// <summary>What a shard needs: the spec (for its optimizer, clipping and schedule), its slice, the layout, the
+/// steps per epoch (for the schedule) and the slice's initial values as float32 bytes.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.ShardSetup")]
 public sealed record ShardSetup(
     [property: Id(0)] string RunId,
@@ -60,9 +60,8 @@ public sealed record ShardSetup(
     [property: Id(2)] int Index,
     [property: Id(3)] ShardRange Range,
     [property: Id(4)] SegmentInfo[] Layout,
-    [property: Id(5)] int MicroBatches,
-    [property: Id(6)] long StepsPerRun,
-    [property: Id(7)] byte[] InitialValues);
+    [property: Id(5)] int StepsPerEpoch,
+    [property: Id(6)] byte[] InitialValues);
 
 /// <summary>Orders a worker to compute its part of one global step from parameter version
 /// <paramref name="Version"/> (the number of updates applied so far).</summary>
@@ -73,12 +72,12 @@ public sealed record StepOrder(
     [property: Id(2)] int Step,
     [property: Id(3)] long Version);
 
-/// <summary>A worker's statistics for one step: per micro-batch (in micro-batch order) its summed loss
-/// and correct predictions, and where the worker's time went.</summary>
+/// <summary>A worker's statistics for one step: per micro-batch (in micro-batch order) its loss (the sum of its
+/// sample losses divided by the global batch size) and correct predictions, and where the worker's time went.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.WorkerStepResult")]
 public sealed record WorkerStepResult(
     [property: Id(0)] int Rank,
-    [property: Id(1)] double[] LossSums,
+    [property: Id(1)] double[] Losses,
     [property: Id(2)] int[] Correct,
     [property: Id(3)] StepTimings Timings);
 
@@ -119,13 +118,19 @@ public sealed record ShardContribution(
     [property: Id(1)] string Silo,
     [property: Id(2)] NodeSlice[] Nodes);
 
-/// <summary>A worker's sums over its share of the test split.</summary>
+/// <summary>A worker's sums over its share of the test split, one entry per evaluation batch in row order, so
+/// the coordinator can add batches in the single-process evaluator's order.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.EvaluationResult")]
 public sealed record EvaluationResult(
     [property: Id(0)] int Rank,
-    [property: Id(1)] double LossSum,
-    [property: Id(2)] long Correct,
-    [property: Id(3)] int Rows);
+    [property: Id(1)] EvaluationBatch[] Batches);
+
+/// <summary>Loss summed over an evaluation batch's rows, its correct predictions and its row count.</summary>
+[GenerateSerializer, Immutable, Alias("dbp.EvaluationBatch")]
+public readonly record struct EvaluationBatch(
+    [property: Id(0)] double LossSum,
+    [property: Id(1)] long Correct,
+    [property: Id(2)] long Rows);
 
 /// <summary>A run's state and progress, for status queries.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.RunStatus")]

@@ -25,12 +25,16 @@ public sealed class RunPlacementDirector : IPlacementDirector
         var key = RunGrainKey.Parse(target.GrainIdentity.Key.ToString()!);
         var silo = key.Role switch
         {
-            RunGrainRole.Worker => silos[(int)((long)key.Index * silos.Length / key.Count)],
+            RunGrainRole.Worker => silos[SiloIndex(key.Index, key.Count, silos.Length)],
             RunGrainRole.Shard => silos[key.Index % silos.Length],
             _ => FindSilo(silos, key.Silo) ?? context.LocalSilo,
         };
         return Task.FromResult(silo);
     }
+
+    /// <summary>The index, among <paramref name="silos"/> sorted silos, of worker <paramref name="rank"/>'s silo:
+    /// ⌊rank·silos/workers⌋.</summary>
+    public static int SiloIndex(int rank, int workers, int silos) => (int)((long)rank * silos / workers);
 
     /// <summary>The silos in the order placement indexes them.</summary>
     public static SiloAddress[] SortSilos(IEnumerable<SiloAddress> silos) =>

@@ -1,161 +1,57 @@
 using DistributedBackprop.Contracts.V1;
 using DistributedBackprop.Core.Data;
-using DistributedBackprop.Core.Parameters;
-using DistributedBackprop.Core.Tensors;
+using DistributedBackprop.Core.Models;
+using DistributedBackprop.Core.Training;
 
 namespace DistributedBackprop.Cluster.Runs;
 
-/// <summary>A worker's copy of the model with its dataset: computes micro-batch gradients and evaluates.</summary>
-/// <remarks>Scaffold: a softmax regression written here until the Core library's model builder and gradient
-/// computer land; the grains only use the members below.</remarks>
+/// <summary>
+/// A worker's copy of the model with its silo's copy of the dataset, wrapping the Core pieces the single-process
+/// trainer uses: <see cref="MicroBatchGradient"/> for training and <see cref="Evaluator"/> for the test split.
+/// </summary>
 internal sealed class ModelReplica
 {
-    private readonly TrainTestDatasets _data;
-    private readonly BatchSampler _sampler;
-    private readonly int _features;
-    private readonly int _classes;
-    private readonly float[] _parameters;
-    private readonly int[] _rows;
-    private readonly double[] _probabilities;
+    private readonly MicroBatchGradient _gradient;
+    private readonly Evaluator _evaluator;
 
-    private ModelReplica(RunSpec spec, TrainTestDatasets data)
+    private ModelReplica(Model model, TrainTestDatasets data, TrainingOptions options)
     {
-        _data = data;
-        _sampler = new BatchSampler(data.Train.Count, spec.BatchSize, spec.Seed);
-        _features = data.Train.SampleSize;
-        _classes = data.Train.ClassCount;
-        Layout = BuildLayout(data.Train.SampleShape.ToArray(), _classes);
-        _parameters = new float[Layout.Count];
-        _rows = new int[spec.BatchSize];
-        _probabilities = new double[_classes];
+        Data = data;
+        Options = options;
+        _gradient = new MicroBatchGradient(model, data.Train, options);
+        _evaluator = new Evaluator(model, options.EvaluationBatchSize, options.Threads);
     }
 
-    public ParameterLayout Layout { get; }
+    public TrainTestDatasets Data { get; }
 
-    public TrainTestDatasets Data => _data;
+    public TrainingOptions Options { get; }
 
-    public int StepsPerEpoch => _sampler.StepsPerEpoch;
+    public Model Model => _gradient.Model;
 
-    public static ModelReplica Create(RunSpec spec, string? dataRoot)
+    /// <summary>Loads the dataset (cached per process) and builds the model as the trainer does.</summary>
+    /// <exception cref="DatasetException">The dataset is missing or malformed on this silo.</exception>
+    /// <exception cref="ModelSpecException">The model does not fit the data.</exception>
+    /// <exception cref="ArgumentException">The options do not fit the data (e.g. batch larger than the set).</exception>
+    public static ModelReplica Create(RunSpec spec, string? dataRoot, int threads)
     {
-        string dataset = spec.DatasetCase == RunSpec.DatasetOneofCase.DatasetName
-            ? spec.DatasetName : spec.DatasetDirectory;
-        return new ModelReplica(spec, DatasetCatalog.Default.Load(dataset, dataRoot));
-    }
-
-    public static ParameterLayout BuildLayout(int[] sampleShape, int classes)
-    {
-        var builder = new ParameterLayoutBuilder();
-        builder.Add("weight", ParameterKind.Weight, classes, (int)ShapeUtil.Product(sampleShape));
-        builder.Add("bias", ParameterKind.Bias, classes);
-        return builder.Build();
-    }
-
-    public static float[] InitialParameters(ParameterLayout layout, ulong seed)
-    {
-        var values = new float[layout.Count];
-        var random = new DeterministicRandom(seed, stream: 1000);
-        var weight = layout["weight"];
-        for (int i = weight.Offset; i < weight.End; i++)
+        var data = DatasetCatalog.Default.Load(RunSpecMapping.Dataset(spec), dataRoot);
+        var options = RunSpecMapping.ToTrainingOptions(spec, threads);
+        var problems = options.Validate(data.Train.Count);
+        if (problems.Count > 0)
         {
-            values[i] = (float)(random.NextGaussian() * 0.01);
+            throw new ArgumentException(string.Join(" ", problems));
         }
 
-        return values;
+        var model = Trainer.CreateModel(RunSpecMapping.ToModelSpec(spec), data.Train, options.Seed);
+        return new ModelReplica(model, data, options);
     }
 
-    public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(_parameters);
+    public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(Model.Parameters);
 
-    /// <summary>Writes the gradient of (sum of the micro-batch's sample losses) / B into
-    /// <paramref name="gradient"/>; returns the loss sum and correct predictions.</summary>
-    public (double LossSum, int Correct) ComputeMicroBatch(
-        int epoch,
-        int step,
-        int microBatch,
-        int microBatches,
-        float[] gradient)
-    {
-        int size = _sampler.MicroBatchSize(microBatches);
-        var rows = _rows.AsSpan(0, size);
-        _sampler.GetMicroBatch(epoch, step, microBatch, microBatches, rows);
-        Array.Clear(gradient);
-        double lossSum = 0;
-        int correct = 0;
-        float scale = 1f / _sampler.BatchSize;
-        var weight = Layout["weight"];
-        var bias = Layout["bias"];
-        foreach (int row in rows)
-        {
-            var x = _data.Train.GetSample(row);
-            int label = _data.Train.Labels[row];
-            (double loss, bool hit) = Forward(x, label);
-            lossSum += loss;
-            correct += hit ? 1 : 0;
-            for (int c = 0; c < _classes; c++)
-            {
-                float d = (float)(_probabilities[c] - (c == label ? 1 : 0)) * scale;
-                var gw = gradient.AsSpan(weight.Offset + c * _features, _features);
-                for (int f = 0; f < _features; f++)
-                {
-                    gw[f] += d * x[f];
-                }
+    /// <summary>Forward, loss and backward of one micro-batch; the gradient lands in <c>Model.Gradients</c>.</summary>
+    public MicroBatchResult ComputeMicroBatch(int epoch, int step, int microBatch) =>
+        _gradient.Compute(epoch, step, microBatch);
 
-                gradient[bias.Offset + c] += d;
-            }
-        }
-
-        return (lossSum, correct);
-    }
-
-    public (double LossSum, long Correct) Evaluate(int rowStart, int rowEnd)
-    {
-        double lossSum = 0;
-        long correct = 0;
-        for (int row = rowStart; row < rowEnd; row++)
-        {
-            (double loss, bool hit) = Forward(_data.Test.GetSample(row), _data.Test.Labels[row]);
-            lossSum += loss;
-            correct += hit ? 1 : 0;
-        }
-
-        return (lossSum, correct);
-    }
-
-    private (double Loss, bool Correct) Forward(ReadOnlySpan<float> x, int label)
-    {
-        var weight = Layout["weight"];
-        var bias = Layout["bias"];
-        double max = double.NegativeInfinity;
-        int best = 0;
-        for (int c = 0; c < _classes; c++)
-        {
-            var w = _parameters.AsSpan(weight.Offset + c * _features, _features);
-            float logit = _parameters[bias.Offset + c];
-            for (int f = 0; f < _features; f++)
-            {
-                logit += w[f] * x[f];
-            }
-
-            _probabilities[c] = logit;
-            if (logit > max)
-            {
-                max = logit;
-                best = c;
-            }
-        }
-
-        double total = 0;
-        for (int c = 0; c < _classes; c++)
-        {
-            _probabilities[c] = Math.Exp(_probabilities[c] - max);
-            total += _probabilities[c];
-        }
-
-        for (int c = 0; c < _classes; c++)
-        {
-            _probabilities[c] /= total;
-        }
-
-        return (-Math.Log(Math.Max(_probabilities[label], 1e-300)), best == label);
-    }
+    /// <summary>Sums over test rows [start, end), in the evaluator's batches.</summary>
+    public EvaluationSums Evaluate(int start, int end) => _evaluator.Evaluate(Data.Test, start, end);
 }

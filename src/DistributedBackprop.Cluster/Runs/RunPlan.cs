@@ -15,9 +15,18 @@ public static class RunPlan
     public static (int Start, int End) MicroBatchRange(int rank, int workers, int microBatches) =>
         (Part(rank, workers, microBatches), Part(rank + 1, workers, microBatches));
 
-    /// <summary>Test rows [r·T/N, (r+1)·T/N) evaluated by worker <paramref name="rank"/>.</summary>
-    public static (int Start, int End) RowRange(int rank, int workers, int rows) =>
-        (Part(rank, workers, rows), Part(rank + 1, workers, rows));
+    /// <summary>
+    /// The test rows worker <paramref name="rank"/> evaluates: a contiguous run of whole evaluation batches (of
+    /// <paramref name="batchSize"/> rows from row 0, the last one partial), so every batch is the one the
+    /// single-process evaluator forms and its sums carry the same bits. May be empty when N exceeds the batches.
+    /// </summary>
+    public static (int Start, int End) RowRange(int rank, int workers, int rows, int batchSize)
+    {
+        int batches = (rows + batchSize - 1) / batchSize;
+        int start = (int)Math.Min(rows, (long)Part(rank, workers, batches) * batchSize);
+        int end = (int)Math.Min(rows, (long)Part(rank + 1, workers, batches) * batchSize);
+        return (start, end);
+    }
 
     /// <summary>The chunk count of a vector of <paramref name="parameterCount"/> floats: the most shards it allows.</summary>
     public static int MaxShards(int parameterCount) =>

@@ -1,10 +1,12 @@
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Core.Models;
 
 namespace DistributedBackprop.Cluster.Runs;
 
-/// <summary>Checks a spec before anything is placed; every problem names the field, its value and what is
-/// allowed.</summary>
+/// <summary>Checks a spec before anything is placed; every problem names the field (by its JSON name), its
+/// value and what is allowed. Checks that need the data (batch size against the rows, the model against the
+/// sample shape) run when the workers open the dataset.</summary>
 public static class RunSpecValidator
 {
     /// <summary>All problems with <paramref name="spec"/> for run <paramref name="runId"/>; empty when valid.</summary>
@@ -27,38 +29,30 @@ public static class RunSpecValidator
             errors.Add("dataset is not set: give dataset_name (e.g. \"fashion-mnist\") or dataset_directory.");
         }
 
-        Positive(errors, "batch_size", spec.BatchSize);
-        Positive(errors, "micro_batches", spec.MicroBatches);
-        Positive(errors, "epochs", spec.Epochs);
-        Positive(errors, "workers", spec.Workers);
-        Positive(errors, "parameter_shards", spec.ParameterShards);
-        if (spec.MicroBatches > 0 && spec.BatchSize > 0 && spec.BatchSize % spec.MicroBatches != 0)
+        // The fields one process also has are checked by the Core options, with the same messages.
+        var kinds = RunSpecMapping.ValidateKinds(spec);
+        errors.AddRange(kinds);
+        if (kinds.Count == 0)
         {
-            errors.Add($"micro_batches is {spec.MicroBatches}, which does not divide batch_size {spec.BatchSize}: "
-                + "choose a micro-batch count that divides the batch size.");
+            errors.AddRange(RunSpecMapping.ToTrainingOptions(spec, threads: 1).Validate());
         }
 
+        if (spec.ModelCase == RunSpec.ModelOneofCase.Preset && !Presets.TryGet(spec.Preset, out _))
+        {
+            errors.Add($"preset is '{spec.Preset}'; use one of {string.Join(", ", Presets.Names)}, or give layers.");
+        }
+
+        Positive(errors, "workers", spec.Workers);
+        Positive(errors, "parameterShards", spec.ParameterShards);
         if (spec.Workers > 0 && spec.MicroBatches > 0 && spec.Workers > spec.MicroBatches)
         {
-            errors.Add($"workers is {spec.Workers} but micro_batches is {spec.MicroBatches}: every worker needs at "
+            errors.Add($"workers is {spec.Workers} but microBatches is {spec.MicroBatches}: every worker needs at "
                 + "least one micro-batch, so use at most as many workers as micro-batches.");
         }
 
-        NotNegative(errors, "threads_per_worker", spec.ThreadsPerWorker);
-        NotNegative(errors, "evaluate_every_epochs", spec.EvaluateEveryEpochs);
-        NotNegative(errors, "step_event_interval", spec.StepEventInterval);
-        NotNegative(errors, "max_steps_per_epoch", spec.MaxStepsPerEpoch);
-        if (spec.HasClipNorm && !(spec.ClipNorm >= 0f && float.IsFinite(spec.ClipNorm)))
-        {
-            errors.Add($"clip_norm is {spec.ClipNorm}; use 0 (off) or a positive finite norm.");
-        }
-
-        if (spec.HasClipValue && !(spec.ClipValue >= 0f && float.IsFinite(spec.ClipValue)))
-        {
-            errors.Add($"clip_value is {spec.ClipValue}; use 0 (off) or a positive finite value.");
-        }
-
-        errors.AddRange(RunSettings.Validate(spec));
+        NotNegative(errors, "threadsPerWorker", spec.ThreadsPerWorker);
+        NotNegative(errors, "evaluateEveryEpochs", spec.EvaluateEveryEpochs);
+        NotNegative(errors, "stepEventInterval", spec.StepEventInterval);
         return errors;
     }
 

@@ -23,15 +23,15 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Push")]
     Task PushAsync(ShardContribution contribution);
 
-    /// <summary>Joins the step's nodes into the root (they must cover every micro-batch) and returns the root's
-    /// sums of squares per 4096-float chunk of the slice, in chunk order.</summary>
+    /// <summary>Joins the step's nodes into the root (they must cover every micro-batch), clips it by value when
+    /// asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk order.</summary>
     [Alias("Reduce")]
     Task<double[]> ReduceAsync(long globalStep);
 
-    /// <summary>Clips the reduced gradient by the global norm (and by value) and applies the optimizer:
-    /// version + 1.</summary>
+    /// <summary>Clips the reduced gradient by the global norm and applies the optimizer with the schedule's
+    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1.</summary>
     [Alias("Apply")]
-    Task ApplyAsync(long globalStep, float learningRate, double globalNorm);
+    Task ApplyAsync(long globalStep, double globalNorm);
 
     [Alias("Leave")]
     Task LeaveAsync();

@@ -4,20 +4,23 @@ using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Reduction;
+using DistributedBackprop.Core.Training;
 using Orleans.Concurrency;
 
 namespace DistributedBackprop.Cluster.Shards;
 
 /// <summary>
 /// A parameter-server shard (step 4 of the protocol on <c>CoordinatorGrain</c>): collects every silo's nodes
-/// for its slice, joins them into the root with the canonical tree's rule, reports the root's chunked sums of
-/// squares, then clips and applies the optimizer when told the global norm.
+/// for its slice, joins them into the root with the canonical tree's rule, and hands the root to Core's
+/// <see cref="ParameterUpdater"/> over its slice, as the single-process trainer does over the whole vector:
+/// value clipping and chunked sums of squares first, then norm clipping and the optimizer once the coordinator
+/// sends the global norm.
 /// </summary>
 [RunPlacement]
 public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
 {
     private ShardSetup? _setup;
-    private SliceUpdater? _updater;
+    private ParameterUpdater? _updater;
     private float[] _parameters = [];
     private long _version;
 
@@ -25,6 +28,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
     private byte[]? _served;
 
     // Nodes received for _step, keyed by first micro-batch; the reduced root once ReduceAsync has run.
+    private int _microBatches;
     private long _step = -1;
     private readonly SortedDictionary<int, (TreeNode Node, byte[] Value)> _nodes = [];
     private byte[]? _root;
@@ -43,7 +47,9 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         }
 
         _setup = setup;
-        _updater = new SliceUpdater(setup.Spec, layout, setup.Range);
+        var options = RunSpecMapping.ToTrainingOptions(setup.Spec, threads: 1);
+        _updater = new ParameterUpdater(layout, options, setup.StepsPerEpoch, setup.Range.Start, setup.Range.End);
+        _microBatches = options.MicroBatches;
         _parameters = FloatBytes.AsFloats(setup.InitialValues).ToArray();
         _version = 0;
         _served = null;
@@ -106,25 +112,25 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         }
 
         // The same joins, in the same tree, as one process folding micro-batches 0..M-1.
-        MicroBatchTree.Combine(_nodes, setup.MicroBatches, static (left, right) =>
+        MicroBatchTree.Combine(_nodes, _microBatches, static (left, right) =>
         {
             MicroBatchTree.AddInPlace(FloatBytes.AsFloats(left), FloatBytes.AsFloats(right));
             return left;
         });
-        if (_nodes.Count != 1 || _nodes.First().Value.Node != new TreeNode(0, setup.MicroBatches))
+        if (_nodes.Count != 1 || _nodes.First().Value.Node != new TreeNode(0, _microBatches))
         {
             string held = string.Join(", ", _nodes.Values.Select(n => $"[{n.Node.Start}, {n.Node.End})"));
             throw new InvalidOperationException(
                 $"Shard {setup.Index} cannot reduce step {globalStep}: its nodes {held} do not cover micro-batches "
-                + $"[0, {setup.MicroBatches}).");
+                + $"[0, {_microBatches}).");
         }
 
         _root = _nodes.First().Value.Value;
         _nodes.Clear();
-        return Task.FromResult(_updater!.ChunkSumsOfSquares(FloatBytes.AsFloats(_root)));
+        return Task.FromResult(_updater!.PrepareGradient(FloatBytes.AsFloats(_root)));
     }
 
-    public Task ApplyAsync(long globalStep, float learningRate, double globalNorm)
+    public Task ApplyAsync(long globalStep, double globalNorm)
     {
         var setup = RequireSetup();
         if (globalStep != _step || _root is null)
@@ -133,7 +139,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
                 $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it.");
         }
 
-        _updater!.Apply(_parameters, FloatBytes.AsFloats(_root), learningRate, globalNorm, globalStep);
+        _updater!.Apply(_parameters, FloatBytes.AsFloats(_root), globalStep, globalNorm);
         _root = null;
         _version++;
         _served = null;

@@ -26,7 +26,7 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
     private List<TreeNode> _nodes = [];
     private readonly List<MicroBatchAccumulator> _accumulators = [];
 
-    public Task<WorkerInfo> JoinAsync(WorkerSetup setup)
+    public async Task<WorkerInfo> JoinAsync(WorkerSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var key = RunGrainKey.Parse(this.GetPrimaryKeyString());
@@ -38,7 +38,7 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
         }
 
         _setup = setup;
-        _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory);
+        _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
         string siloName = silo.SiloAddress.ToParsableString();
         _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
         _version = -1;
@@ -49,18 +49,18 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
         _accumulators.Clear();
         foreach (var _ in _nodes)
         {
-            _accumulators.Add(new MicroBatchAccumulator(_replica.Layout.Count));
+            _accumulators.Add(new MicroBatchAccumulator(_replica.Model.Layout.Count));
         }
 
         var data = _replica.Data;
-        return Task.FromResult(new WorkerInfo(
+        return new WorkerInfo(
             setup.Rank,
             siloName,
             data.Train.Count,
             data.Test.Count,
             data.Train.SampleShape.ToArray(),
             data.Train.ClassCount,
-            _replica.Layout.Count));
+            _replica.Model.Layout.Count);
     }
 
     public async Task<WorkerStepResult> ComputeStepAsync(StepOrder order)
@@ -73,7 +73,7 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
 
         int microBatches = setup.Spec.MicroBatches;
         var (first, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
-        var lossSums = new double[end - first];
+        var losses = new double[end - first];
         var correct = new int[end - first];
         var sums = new NodeSum[_nodes.Count];
         for (int n = 0; n < _nodes.Count; n++)
@@ -83,10 +83,13 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
             accumulator.Reset(microBatches);
             for (int m = node.Start; m < node.End; m++)
             {
-                var gradient = accumulator.Rent();
-                (lossSums[m - first], correct[m - first]) =
-                    replica.ComputeMicroBatch(order.Epoch, order.Step, m, microBatches, gradient);
-                accumulator.Push(m, gradient);
+                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m);
+                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
+
+                // The trainer's own hand-off: the model's gradient buffer is copied into a pooled leaf.
+                var leaf = accumulator.Rent();
+                replica.Model.Gradients.CopyTo(leaf, 0);
+                accumulator.Push(m, leaf);
             }
 
             sums[n] = new NodeSum(node.Start, node.End, accumulator.Finish());
@@ -100,15 +103,24 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
             Stopwatch.GetElapsedTime(started, pulled).TotalSeconds,
             Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
             Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds);
-        return new WorkerStepResult(setup.Rank, lossSums, correct, timings);
+        return new WorkerStepResult(setup.Rank, losses, correct, timings);
     }
 
     public async Task<EvaluationResult> EvaluateAsync(long version, int rowStart, int rowEnd)
     {
         var (setup, replica, reducer) = RequireJoined();
         await PullParametersAsync(reducer, replica, version);
-        var (lossSum, correct) = replica.Evaluate(rowStart, rowEnd);
-        return new EvaluationResult(setup.Rank, lossSum, correct, rowEnd - rowStart);
+
+        // One entry per evaluator batch, so the coordinator adds them in the single-process order.
+        int batchSize = replica.Options.EvaluationBatchSize;
+        var batches = new List<EvaluationBatch>();
+        for (int start = rowStart; start < rowEnd; start += batchSize)
+        {
+            var sums = replica.Evaluate(start, Math.Min(rowEnd, start + batchSize));
+            batches.Add(new EvaluationBatch(sums.LossSum, sums.Correct, sums.Rows));
+        }
+
+        return new EvaluationResult(setup.Rank, batches.ToArray());
     }
 
     public Task LeaveAsync()
@@ -127,6 +139,28 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
             replica.SetParameters(parameters.Value);
             _version = version;
         }
+    }
+
+    // The spec's thread count, else the silo's, else the processors shared among this silo's workers (counted
+    // with the placement rule). Threads never change results, only speed.
+    private async Task<int> ThreadsAsync(WorkerSetup setup)
+    {
+        if (setup.Spec.ThreadsPerWorker > 0)
+        {
+            return setup.Spec.ThreadsPerWorker;
+        }
+
+        if (options.Value.ThreadsPerWorker > 0)
+        {
+            return options.Value.ThreadsPerWorker;
+        }
+
+        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        int silos = Math.Max(1, hosts.Count);
+        int mine = RunPlacementDirector.SiloIndex(setup.Rank, setup.Workers, silos);
+        int local = Enumerable.Range(0, setup.Workers)
+            .Count(r => RunPlacementDirector.SiloIndex(r, setup.Workers, silos) == mine);
+        return Math.Max(1, Environment.ProcessorCount / local);
     }
 
     private (WorkerSetup Setup, ModelReplica Replica, IReducerGrain Reducer) RequireJoined() =>

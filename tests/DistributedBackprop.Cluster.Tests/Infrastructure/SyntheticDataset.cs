@@ -28,6 +28,10 @@ public sealed class SyntheticDataset : IDisposable
         Write("t10k", testRows, side, templates, random);
     }
 
+    /// <summary>256 training and 64 test images of 8×8 pixels in 10 classes: the presets' 10 logits, ~50k
+    /// parameters (13 norm chunks, so 3 shards), and steps of milliseconds.</summary>
+    public static SyntheticDataset Small() => new(trainRows: 256, testRows: 64, side: 8, classes: 10);
+
     /// <summary>The directory holding the IDX files; pass it as the spec's dataset_directory.</summary>
     public string Directory { get; }
 

@@ -8,7 +8,7 @@ public sealed class ClusterRunTests
     [Fact]
     public async Task Run_OnOneSilo_CompletesWithOrderedEvents()
     {
-        using var data = new SyntheticDataset(trainRows: 256, testRows: 64, side: 32, classes: 10);
+        using var data = SyntheticDataset.Small();
         await using var cluster = await TestClusters.StartAsync(silos: 1);
         var spec = Specs.Small(data.Directory, workers: 2, shards: 2);
 

@@ -15,14 +15,14 @@ public sealed class CoordinatorTests
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => coordinator.StartAsync(spec));
 
-        Assert.Contains("workers is 9 but micro_batches is 8", error.Message, StringComparison.Ordinal);
+        Assert.Contains("workers is 9 but microBatches is 8", error.Message, StringComparison.Ordinal);
         Assert.Equal(RunState.Unspecified, (await coordinator.GetStatusAsync()).State);
     }
 
     [Fact]
     public async Task CancelAsync_DuringRun_EndsWithRunCancelled()
     {
-        using var data = new SyntheticDataset(trainRows: 256, testRows: 64, side: 32, classes: 10);
+        using var data = SyntheticDataset.Small();
         await using var cluster = await TestClusters.StartAsync(silos: 1);
         var spec = Specs.Small(data.Directory, workers: 2, shards: 1);
         spec.Epochs = 1000;

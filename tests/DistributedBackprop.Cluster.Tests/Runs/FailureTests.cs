@@ -9,7 +9,7 @@ public sealed class FailureTests
     [Fact]
     public async Task Run_WorkerThrows_FailsWithReasonAndNextRunSucceeds()
     {
-        using var data = new SyntheticDataset(trainRows: 256, testRows: 64, side: 32, classes: 10);
+        using var data = SyntheticDataset.Small();
         await using var cluster = await TestClusters.StartAsync(
             silos: 1, silo => silo.AddIncomingGrainCallFilter<FailingStepFilter>());
         var spec = Specs.Small(data.Directory, workers: 2, shards: 1);
@@ -20,7 +20,7 @@ public sealed class FailureTests
         Assert.Equal(RunEvent.EventOneofCase.RunFailed, failed[^1].EventCase);
         string reason = failed[^1].RunFailed.Reason;
         Assert.Contains("Worker rank 1", reason, StringComparison.Ordinal);
-        Assert.Contains("epoch 0 step 2", reason, StringComparison.Ordinal);
+        Assert.Contains("epoch 1 step 3", reason, StringComparison.Ordinal);
         Assert.Contains(FailingStepFilter.Message, reason, StringComparison.Ordinal);
         Assert.Equal(2, failed.Count(e => e.EventCase == RunEvent.EventOneofCase.StepProgress));
         Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);

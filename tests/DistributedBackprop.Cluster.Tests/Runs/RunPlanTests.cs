@@ -32,6 +32,14 @@ public sealed class RunPlanTests
     }
 
     [Fact]
+    public void RowRange_ThreeWorkersFiveBatches_SplitsOnEvaluatorBatches()
+    {
+        var ranges = Enumerable.Range(0, 3).Select(r => RunPlan.RowRange(r, 3, 4500, 1000)).ToArray();
+
+        Assert.Equal([(0, 1000), (1000, 3000), (3000, 4500)], ranges);
+    }
+
+    [Fact]
     public void Validate_BadSpec_ListsEveryProblem()
     {
         var spec = Specs.Small("/data", workers: 9, shards: 0, optimizer: "adam");
@@ -40,8 +48,8 @@ public sealed class RunPlanTests
         var errors = RunSpecValidator.Validate("bad/id", spec);
 
         Assert.Contains(errors, e => e.StartsWith("run id 'bad/id'", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("parameter_shards is 0", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("workers is 9 but micro_batches is 8", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("parameterShards is 0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("workers is 9 but microBatches is 8", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("beta1", StringComparison.Ordinal));
         Assert.Equal(4, errors.Count);
     }
