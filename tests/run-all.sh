@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs what the tests need when it is missing (as root: the Debian
-# package dataset-fashion-mnist), then builds in Release and runs each test project.
+# packages dataset-fashion-mnist, and redis-server for the multi-process cluster test, which starts its own),
+# then builds in Release and runs each test project.
 # The last line is the total over all projects: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 need_packages=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_packages+=(dataset-fashion-mnist)
+command -v redis-server >/dev/null || need_packages+=(redis-server)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing missing Debian packages: ${need_packages[*]}"

@@ -1,0 +1,29 @@
+using DistributedBackprop.Cluster.Messages;
+using Orleans.Concurrency;
+
+namespace DistributedBackprop.Cluster.Reduction;
+
+/// <summary>
+/// The meeting point of one silo's workers in a run (key: <c>RunGrainKey.Reducer</c>, placed on that silo).
+/// Joins the local workers' tree nodes so one transfer per shard leaves the silo, and fetches each new
+/// parameter version once for all local workers. See <c>CoordinatorGrain</c> for the protocol.
+/// </summary>
+[Alias("dbp.IReducerGrain")]
+public interface IReducerGrain : IGrainWithStringKey
+{
+    [Alias("Setup")]
+    Task SetupAsync(ReducerSetup setup);
+
+    /// <summary>The full flat parameter vector at <paramref name="version"/>, shared by reference with every
+    /// local worker; callers must not modify it.</summary>
+    [Alias("GetParameters")]
+    Task<Immutable<float[]>> GetParametersAsync(long version);
+
+    /// <summary>Takes one local worker's nodes; the last local worker's call joins them and pushes each shard
+    /// its slice before returning.</summary>
+    [Alias("Contribute")]
+    Task ContributeAsync(WorkerContribution contribution);
+
+    [Alias("Leave")]
+    Task LeaveAsync();
+}

@@ -1,0 +1,134 @@
+using DistributedBackprop.Cluster.Messages;
+using DistributedBackprop.Cluster.Placement;
+using DistributedBackprop.Cluster.Serialization;
+using DistributedBackprop.Cluster.Shards;
+using DistributedBackprop.Core.Reduction;
+using Orleans.Concurrency;
+
+namespace DistributedBackprop.Cluster.Reduction;
+
+/// <summary>
+/// One silo's reducer in a run (steps 2-4 of the protocol on <c>CoordinatorGrain</c>). Not reentrant: a
+/// contribution that completes the silo's set runs the join and the pushes while the other calls wait, and a
+/// parameter fetch happens once per version however many local workers ask.
+/// </summary>
+[RunPlacement]
+public sealed class ReducerGrain : Grain, IReducerGrain
+{
+    private ReducerSetup? _setup;
+    private IShardGrain[] _shards = [];
+    private string _silo = "";
+
+    // The step being collected and the local workers' contributions to it, by rank.
+    private long _step = -1;
+    private readonly Dictionary<int, WorkerContribution> _contributions = [];
+
+    // The last fetched parameter version; local workers copy it into their replicas and never write it.
+    private float[] _parameters = [];
+    private long _version = -1;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _silo = RunGrainKey.Parse(this.GetPrimaryKeyString()).Silo;
+        return Task.CompletedTask;
+    }
+
+    public Task SetupAsync(ReducerSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        _setup = setup;
+        _shards = new IShardGrain[setup.Shards.Length];
+        for (int j = 0; j < _shards.Length; j++)
+        {
+            _shards[j] = GrainFactory.GetGrain<IShardGrain>(RunGrainKey.Shard(setup.RunId, j, _shards.Length));
+        }
+
+        _parameters = new float[setup.ParameterCount];
+        _version = -1;
+        _step = -1;
+        _contributions.Clear();
+        return Task.CompletedTask;
+    }
+
+    public async Task<Immutable<float[]>> GetParametersAsync(long version)
+    {
+        var setup = RequireSetup();
+        if (version != _version)
+        {
+            var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
+            for (int j = 0; j < slices.Length; j++)
+            {
+                var range = setup.Shards[j];
+                FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
+            }
+
+            _version = version;
+        }
+
+        return _parameters.AsImmutable();
+    }
+
+    public async Task ContributeAsync(WorkerContribution contribution)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        var setup = RequireSetup();
+        if (contribution.GlobalStep != _step)
+        {
+            if (_contributions.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Reducer on {_silo} got step {contribution.GlobalStep} from rank {contribution.Rank} while "
+                    + $"step {_step} still lacks {setup.Ranks.Length - _contributions.Count} local worker(s).");
+            }
+
+            _step = contribution.GlobalStep;
+        }
+
+        _contributions[contribution.Rank] = contribution;
+        if (_contributions.Count < setup.Ranks.Length)
+        {
+            return;
+        }
+
+        var nodes = JoinLocalNodes(setup.MicroBatches);
+        _contributions.Clear();
+
+        // One message per shard leaves the silo, holding that shard's slice of every remaining node.
+        await Task.WhenAll(_shards.Select((shard, j) =>
+            shard.PushAsync(new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j])))));
+    }
+
+    public Task LeaveAsync()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    // Joins sibling nodes across local workers with the canonical tree's rule (left += right), so the result
+    // is the same whichever silo the ranks were placed on.
+    private List<(TreeNode Node, float[] Sum)> JoinLocalNodes(int microBatches)
+    {
+        var nodes = new SortedDictionary<int, (TreeNode Node, float[] Value)>();
+        foreach (var contribution in _contributions.Values)
+        {
+            foreach (var node in contribution.Nodes)
+            {
+                nodes.Add(node.Start, (new TreeNode(node.Start, node.End), node.Sum));
+            }
+        }
+
+        MicroBatchTree.Combine(nodes, microBatches, static (left, right) =>
+        {
+            MicroBatchTree.AddInPlace(left, right);
+            return left;
+        });
+        return nodes.Values.Select(v => (v.Node, v.Value)).ToList();
+    }
+
+    private static NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range) =>
+        nodes.Select(n => new NodeSlice(
+            n.Node.Start, n.Node.End, FloatBytes.From(n.Sum.AsSpan(range.Start, range.Length)))).ToArray();
+
+    private ReducerSetup RequireSetup() =>
+        _setup ?? throw new InvalidOperationException($"Reducer {this.GetPrimaryKeyString()} was not set up.");
+}

@@ -1,0 +1,38 @@
+using DistributedBackprop.Cluster.Messages;
+using Orleans.Concurrency;
+
+namespace DistributedBackprop.Cluster.Shards;
+
+/// <summary>
+/// One parameter-server shard of a run (key: <c>RunGrainKey.Shard</c>): owns a contiguous slice of the flat
+/// parameter vector and that slice's optimizer state. See <c>CoordinatorGrain</c> for the protocol.
+/// </summary>
+[Alias("dbp.IShardGrain")]
+public interface IShardGrain : IGrainWithStringKey
+{
+    /// <summary>Takes the slice and its initial values; returns the hosting silo's address.</summary>
+    [Alias("Setup")]
+    Task<string> SetupAsync(ShardSetup setup);
+
+    /// <summary>The slice's values at <paramref name="version"/>, as float32 bytes.</summary>
+    /// <exception cref="InvalidOperationException">The shard holds another version.</exception>
+    [Alias("GetParameters")]
+    Task<Immutable<byte[]>> GetParametersAsync(long version);
+
+    /// <summary>Stores one silo's nodes for a step.</summary>
+    [Alias("Push")]
+    Task PushAsync(ShardContribution contribution);
+
+    /// <summary>Joins the step's nodes into the root (they must cover every micro-batch), clips it by value when
+    /// asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk order.</summary>
+    [Alias("Reduce")]
+    Task<double[]> ReduceAsync(long globalStep);
+
+    /// <summary>Clips the reduced gradient by the global norm and applies the optimizer with the schedule's
+    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1.</summary>
+    [Alias("Apply")]
+    Task ApplyAsync(long globalStep, double globalNorm);
+
+    [Alias("Leave")]
+    Task LeaveAsync();
+}

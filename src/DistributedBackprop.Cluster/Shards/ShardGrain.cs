@@ -1,0 +1,157 @@
+using DistributedBackprop.Cluster.Messages;
+using DistributedBackprop.Cluster.Placement;
+using DistributedBackprop.Cluster.Runs;
+using DistributedBackprop.Cluster.Serialization;
+using DistributedBackprop.Core.Parameters;
+using DistributedBackprop.Core.Reduction;
+using DistributedBackprop.Core.Training;
+using Orleans.Concurrency;
+
+namespace DistributedBackprop.Cluster.Shards;
+
+/// <summary>
+/// A parameter-server shard (step 4 of the protocol on <c>CoordinatorGrain</c>): collects every silo's nodes
+/// for its slice, joins them into the root with the canonical tree's rule, and hands the root to Core's
+/// <see cref="ParameterUpdater"/> over its slice, as the single-process trainer does over the whole vector:
+/// value clipping and chunked sums of squares first, then norm clipping and the optimizer once the coordinator
+/// sends the global norm.
+/// </summary>
+[RunPlacement]
+public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
+{
+    private ShardSetup? _setup;
+    private ParameterUpdater? _updater;
+    private float[] _parameters = [];
+    private long _version;
+
+    // Parameter bytes of _version, made once and served to every silo's reducer.
+    private byte[]? _served;
+
+    // Nodes received for _step, keyed by first micro-batch; the reduced root once ReduceAsync has run.
+    private int _microBatches;
+    private long _step = -1;
+    private readonly SortedDictionary<int, (TreeNode Node, byte[] Value)> _nodes = [];
+    private byte[]? _root;
+
+    public Task<string> SetupAsync(ShardSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var layout = new ParameterLayout(setup.Layout
+            .Select(s => new ParameterSegment(s.Name, s.Offset, s.Shape, (ParameterKind)s.Kind, s.Momentum))
+            .ToArray());
+        if (FloatBytes.Count(setup.InitialValues) != setup.Range.Length)
+        {
+            throw new ArgumentException(
+                $"Shard {setup.Index} owns {setup.Range.Length} parameters but got "
+                + $"{FloatBytes.Count(setup.InitialValues)} initial values.");
+        }
+
+        _setup = setup;
+        var options = RunSpecMapping.ToTrainingOptions(setup.Spec, threads: 1);
+        _updater = new ParameterUpdater(layout, options, setup.StepsPerEpoch, setup.Range.Start, setup.Range.End);
+        _microBatches = options.MicroBatches;
+        _parameters = FloatBytes.AsFloats(setup.InitialValues).ToArray();
+        _version = 0;
+        _served = null;
+        _step = -1;
+        _nodes.Clear();
+        _root = null;
+        return Task.FromResult(silo.SiloAddress.ToParsableString());
+    }
+
+    public Task<Immutable<byte[]>> GetParametersAsync(long version)
+    {
+        var setup = RequireSetup();
+        if (version != _version)
+        {
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} holds parameter version {_version}, not the requested {version}.");
+        }
+
+        _served ??= FloatBytes.From(_parameters);
+        return Task.FromResult(_served.AsImmutable());
+    }
+
+    public Task PushAsync(ShardContribution contribution)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        var setup = RequireSetup();
+        if (contribution.GlobalStep != _step)
+        {
+            _step = contribution.GlobalStep;
+            _nodes.Clear();
+            _root = null;
+        }
+
+        foreach (var node in contribution.Nodes)
+        {
+            if (FloatBytes.Count(node.Values) != setup.Range.Length)
+            {
+                throw new ArgumentException(
+                    $"Shard {setup.Index} got node [{node.Start}, {node.End}) from {contribution.Silo} with "
+                    + $"{FloatBytes.Count(node.Values)} values; its slice has {setup.Range.Length}.");
+            }
+
+            if (!_nodes.TryAdd(node.Start, (new TreeNode(node.Start, node.End), node.Values)))
+            {
+                throw new InvalidOperationException(
+                    $"Shard {setup.Index} got micro-batches starting at {node.Start} twice in step {_step}.");
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<double[]> ReduceAsync(long globalStep)
+    {
+        var setup = RequireSetup();
+        if (globalStep != _step)
+        {
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} was asked to reduce step {globalStep} but holds nodes of step {_step}.");
+        }
+
+        // The same joins, in the same tree, as one process folding micro-batches 0..M-1.
+        MicroBatchTree.Combine(_nodes, _microBatches, static (left, right) =>
+        {
+            MicroBatchTree.AddInPlace(FloatBytes.AsFloats(left), FloatBytes.AsFloats(right));
+            return left;
+        });
+        if (_nodes.Count != 1 || _nodes.First().Value.Node != new TreeNode(0, _microBatches))
+        {
+            string held = string.Join(", ", _nodes.Values.Select(n => $"[{n.Node.Start}, {n.Node.End})"));
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} cannot reduce step {globalStep}: its nodes {held} do not cover micro-batches "
+                + $"[0, {_microBatches}).");
+        }
+
+        _root = _nodes.First().Value.Value;
+        _nodes.Clear();
+        return Task.FromResult(_updater!.PrepareGradient(FloatBytes.AsFloats(_root)));
+    }
+
+    public Task ApplyAsync(long globalStep, double globalNorm)
+    {
+        var setup = RequireSetup();
+        if (globalStep != _step || _root is null)
+        {
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it.");
+        }
+
+        _updater!.Apply(_parameters, FloatBytes.AsFloats(_root), globalStep, globalNorm);
+        _root = null;
+        _version++;
+        _served = null;
+        return Task.CompletedTask;
+    }
+
+    public Task LeaveAsync()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    private ShardSetup RequireSetup() =>
+        _setup ?? throw new InvalidOperationException($"Shard {this.GetPrimaryKeyString()} was not set up.");
+}

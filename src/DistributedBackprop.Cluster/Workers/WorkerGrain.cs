@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using DistributedBackprop.Cluster.Messages;
+using DistributedBackprop.Cluster.Placement;
+using DistributedBackprop.Cluster.Reduction;
+using DistributedBackprop.Cluster.Runs;
+using DistributedBackprop.Core.Reduction;
+using Microsoft.Extensions.Options;
+
+namespace DistributedBackprop.Cluster.Workers;
+
+/// <summary>
+/// One rank of a run (step 2 of the protocol on <c>CoordinatorGrain</c>): computes the gradients of its
+/// micro-batches [r·M/N, (r+1)·M/N) and folds them into the maximal nodes of the canonical tree inside that
+/// range, which it hands to its silo's reducer by reference.
+/// </summary>
+[RunPlacement]
+public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSiloDetails silo) : Grain, IWorkerGrain
+{
+    private WorkerSetup? _setup;
+    private ModelReplica? _replica;
+    private IReducerGrain? _reducer;
+    private long _version = -1;
+
+    // The tree nodes this rank contributes, one accumulator each; the accumulators pool their buffers, so a
+    // steady-state step allocates no gradient arrays.
+    private List<TreeNode> _nodes = [];
+    private readonly List<MicroBatchAccumulator> _accumulators = [];
+
+    public async Task<WorkerInfo> JoinAsync(WorkerSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var key = RunGrainKey.Parse(this.GetPrimaryKeyString());
+        if (key.RunId != setup.RunId || key.Index != setup.Rank || key.Count != setup.Workers)
+        {
+            throw new ArgumentException(
+                $"Worker {this.GetPrimaryKeyString()} was sent the setup of rank {setup.Rank} of {setup.Workers} "
+                + $"in run {setup.RunId}.");
+        }
+
+        _setup = setup;
+        _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
+        string siloName = silo.SiloAddress.ToParsableString();
+        _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
+        _version = -1;
+
+        int microBatches = setup.Spec.MicroBatches;
+        var (start, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
+        _nodes = MicroBatchTree.Decompose(start, end, microBatches);
+        _accumulators.Clear();
+        foreach (var _ in _nodes)
+        {
+            _accumulators.Add(new MicroBatchAccumulator(_replica.Model.Layout.Count));
+        }
+
+        var data = _replica.Data;
+        return new WorkerInfo(
+            setup.Rank,
+            siloName,
+            data.Train.Count,
+            data.Test.Count,
+            data.Train.SampleShape.ToArray(),
+            data.Train.ClassCount,
+            _replica.Model.Layout.Count);
+    }
+
+    public async Task<WorkerStepResult> ComputeStepAsync(StepOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var (setup, replica, reducer) = RequireJoined();
+        long started = Stopwatch.GetTimestamp();
+        await PullParametersAsync(reducer, replica, order.Version);
+        long pulled = Stopwatch.GetTimestamp();
+
+        int microBatches = setup.Spec.MicroBatches;
+        var (first, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
+        var losses = new double[end - first];
+        var correct = new int[end - first];
+        var sums = new NodeSum[_nodes.Count];
+        for (int n = 0; n < _nodes.Count; n++)
+        {
+            var node = _nodes[n];
+            var accumulator = _accumulators[n];
+            accumulator.Reset(microBatches);
+            for (int m = node.Start; m < node.End; m++)
+            {
+                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m);
+                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
+
+                // The trainer's own hand-off: the model's gradient buffer is copied into a pooled leaf.
+                var leaf = accumulator.Rent();
+                replica.Model.Gradients.CopyTo(leaf, 0);
+                accumulator.Push(m, leaf);
+            }
+
+            sums[n] = new NodeSum(node.Start, node.End, accumulator.Finish());
+        }
+
+        long computed = Stopwatch.GetTimestamp();
+        await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
+        long reduced = Stopwatch.GetTimestamp();
+
+        var timings = new StepTimings(
+            Stopwatch.GetElapsedTime(started, pulled).TotalSeconds,
+            Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
+            Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds);
+        return new WorkerStepResult(setup.Rank, losses, correct, timings);
+    }
+
+    public async Task<EvaluationResult> EvaluateAsync(long version, int rowStart, int rowEnd)
+    {
+        var (setup, replica, reducer) = RequireJoined();
+        await PullParametersAsync(reducer, replica, version);
+
+        // One entry per evaluator batch, so the coordinator adds them in the single-process order.
+        int batchSize = replica.Options.EvaluationBatchSize;
+        var batches = new List<EvaluationBatch>();
+        for (int start = rowStart; start < rowEnd; start += batchSize)
+        {
+            var sums = replica.Evaluate(start, Math.Min(rowEnd, start + batchSize));
+            batches.Add(new EvaluationBatch(sums.LossSum, sums.Correct, sums.Rows));
+        }
+
+        return new EvaluationResult(setup.Rank, batches.ToArray());
+    }
+
+    public Task LeaveAsync()
+    {
+        _replica = null;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    // The reducer fetches each version once per silo; the replica copies it, so the shared array stays intact.
+    private async Task PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
+    {
+        if (version != _version)
+        {
+            var parameters = await reducer.GetParametersAsync(version);
+            replica.SetParameters(parameters.Value);
+            _version = version;
+        }
+    }
+
+    // The spec's thread count, else the silo's, else the processors shared among this silo's workers (counted
+    // with the placement rule). Threads never change results, only speed.
+    private async Task<int> ThreadsAsync(WorkerSetup setup)
+    {
+        if (setup.Spec.ThreadsPerWorker > 0)
+        {
+            return setup.Spec.ThreadsPerWorker;
+        }
+
+        if (options.Value.ThreadsPerWorker > 0)
+        {
+            return options.Value.ThreadsPerWorker;
+        }
+
+        var hosts = await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        int silos = Math.Max(1, hosts.Count);
+        int mine = RunPlacementDirector.SiloIndex(setup.Rank, setup.Workers, silos);
+        int local = Enumerable.Range(0, setup.Workers)
+            .Count(r => RunPlacementDirector.SiloIndex(r, setup.Workers, silos) == mine);
+        return Math.Max(1, Environment.ProcessorCount / local);
+    }
+
+    private (WorkerSetup Setup, ModelReplica Replica, IReducerGrain Reducer) RequireJoined() =>
+        _setup is not null && _replica is not null && _reducer is not null
+            ? (_setup, _replica, _reducer)
+            : throw new InvalidOperationException($"Worker {this.GetPrimaryKeyString()} has not joined its run.");
+}

@@ -1,0 +1,46 @@
+using DistributedBackprop.Cluster;
+using DistributedBackprop.Cluster.Placement;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+
+namespace DistributedBackprop.Server.Hosting;
+
+/// <summary>The silo settings every DistributedBackprop silo needs, whatever its clustering: the run placement
+/// director, message limits sized for gradients, and the options run grains read.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>Registers the run grains' placement and options on a silo (the standalone server, the CLI's
+    /// embedded silo and test clusters all call this).</summary>
+    public static ISiloBuilder AddDistributedBackprop(this ISiloBuilder silo, ClusterHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(options);
+        silo.Services.AddPlacementDirector<RunPlacementStrategy, RunPlacementDirector>();
+        silo.Services.Configure<SiloMessagingOptions>(messaging =>
+        {
+            messaging.MaxMessageBodySize = options.MaxMessageBodySize;
+            messaging.ResponseTimeout = options.ResponseTimeout;
+            messaging.SystemResponseTimeout = options.ResponseTimeout;
+        });
+        silo.Services.Configure<TrainingSiloOptions>(training =>
+        {
+            training.DataDirectory = options.DataDirectory;
+            training.ThreadsPerWorker = options.ThreadsPerWorker;
+        });
+        return silo;
+    }
+
+    /// <summary>The client-side half of <see cref="AddDistributedBackprop(ISiloBuilder, ClusterHostOptions)"/>:
+    /// the same message limit, so large results can come back.</summary>
+    public static IClientBuilder AddDistributedBackprop(this IClientBuilder client, ClusterHostOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        client.Services.Configure<ClientMessagingOptions>(messaging =>
+        {
+            messaging.MaxMessageBodySize = options.MaxMessageBodySize;
+            messaging.ResponseTimeout = options.ResponseTimeout;
+        });
+        return client;
+    }
+}

@@ -1,0 +1,46 @@
+using DistributedBackprop.Cluster.Tests.Infrastructure;
+using DistributedBackprop.Contracts.V1;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DistributedBackprop.Cluster.Tests.Runs;
+
+public sealed class FailureTests
+{
+    [Fact]
+    public async Task Run_WorkerThrows_FailsWithReasonAndNextRunSucceeds()
+    {
+        using var data = SyntheticDataset.Small();
+        await using var cluster = await TestClusters.StartAsync(
+            silos: 1, silo => silo.AddIncomingGrainCallFilter<FailingStepFilter>());
+        var spec = Specs.Small(data.Directory, workers: 2, shards: 1);
+
+        var failed = await RunDriver.RunToEndAsync(cluster.Client, "failing", spec, TimeSpan.FromMinutes(2));
+        var healthy = await RunDriver.RunToEndAsync(cluster.Client, "after-failure", spec, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(RunEvent.EventOneofCase.RunFailed, failed[^1].EventCase);
+        string reason = failed[^1].RunFailed.Reason;
+        Assert.Contains("Worker rank 1", reason, StringComparison.Ordinal);
+        Assert.Contains("epoch 1 step 3", reason, StringComparison.Ordinal);
+        Assert.Contains(FailingStepFilter.Message, reason, StringComparison.Ordinal);
+        Assert.Equal(2, failed.Count(e => e.EventCase == RunEvent.EventOneofCase.StepProgress));
+        Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
+        Assert.Single(cluster.GetActiveSilos());
+    }
+
+    /// <summary>Throws inside worker rank 1 of run "failing" when it is asked for global step 2.</summary>
+    private sealed class FailingStepFilter : IIncomingGrainCallFilter
+    {
+        public const string Message = "injected failure in a worker";
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.TargetId.Key.ToString() == "failing/worker/1/2"
+                && context.Request.GetArgument(0) is Messages.StepOrder { GlobalStep: 2 })
+            {
+                throw new InvalidOperationException(Message);
+            }
+
+            return context.Invoke();
+        }
+    }
+}
