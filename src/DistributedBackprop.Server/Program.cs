@@ -1,9 +1,8 @@
 using DistributedBackprop.Server.Hosting;
 using Microsoft.Extensions.Hosting;
 
-// The standalone silo: configuration from appsettings.json, then environment variables (Cluster__SiloPort=...),
-// then command-line arguments (--Cluster:SiloPort=...).
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddDistributedBackpropSilo();
-using var host = builder.Build();
-await host.RunAsync();
+// The standalone server (also what `dbp serve` runs): configuration from appsettings.json, then environment
+// variables (Server__GrpcPort=..., Cluster__SiloPort=...), then command-line arguments (--Server:GrpcPort=...).
+var app = ServerHost.Build(ServerHost.CreateBuilder(args));
+await ServerHost.StartAsync(app);
+await app.WaitForShutdownAsync();

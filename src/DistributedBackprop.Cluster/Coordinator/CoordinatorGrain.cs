@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Reduction;
+using DistributedBackprop.Cluster.Registry;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
@@ -42,7 +43,8 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// arrays by reference.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, ILocalSiloDetails silo)
+    : Grain, ICoordinatorGrain
 {
     private RunEventLog _log = new("");
     private RunSpec? _spec;
@@ -53,6 +55,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private LearningRateSchedule? _schedule;
     private TrainingOptions? _options;
     private int _stepsPerEpoch;
+    private DateTime? _createdAt;
+    private DateTime? _startedAt;
+    private DateTime? _finishedAt;
+    private int _epochsDone;
+    private double _lastTestAccuracy = double.NaN;
 
     private IWorkerGrain[] _workers = [];
     private WorkerInfo[] _workerInfos = [];
@@ -68,13 +75,13 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         return Task.CompletedTask;
     }
 
-    public Task<RunStatus> StartAsync(RunSpec spec)
+    public async Task<RunStatus> StartAsync(RunSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (_spec is not null)
         {
             return _spec.Equals(spec)
-                ? Task.FromResult(Status())
+                ? Status()
                 : throw new InvalidOperationException($"Run {RunId} was already started with a different spec.");
         }
 
@@ -86,11 +93,13 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
         _spec = spec.Clone();
         _state = RunState.Pending;
+        _createdAt = DateTime.UtcNow;
+        await RecordAsync();
 
         // The run outlives the Start call; its turns interleave with status and event queries.
         DelayDeactivation(TimeSpan.FromDays(7));
         _ = RunAsync(_spec);
-        return Task.FromResult(Status());
+        return Status();
     }
 
     public Task<RunStatus> GetStatusAsync() => Task.FromResult(Status());
@@ -136,6 +145,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         {
             await PlaceAsync(spec);
             _state = RunState.Running;
+            _startedAt = DateTime.UtcNow;
+            await RecordAsync();
             await TrainAsync(spec);
             _state = RunState.Completed;
         }
@@ -154,6 +165,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             LogRunFailed(RunId, _reason);
         }
 
+        _finishedAt = DateTime.UtcNow;
+        await RecordAsync();
         await ReleaseAsync();
     }
 
@@ -242,7 +255,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             if (evaluate)
             {
                 test = evaluated;
+                _lastTestAccuracy = evaluated.Accuracy;
             }
+
+            _epochsDone = epoch + 1;
 
             _log.Append(new RunEvent
             {
@@ -394,7 +410,22 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         }
     }
 
-    private RunStatus Status() => new(RunId, _state, _log.LastSequence, _globalStep, _reason);
+    private RunStatus Status() => new(
+        RunId, _state, _log.LastSequence, _globalStep, _reason, _spec, _createdAt, _startedAt, _finishedAt,
+        _epochsDone, _lastTestAccuracy, _spec?.Workers ?? 0, silo.SiloAddress.ToParsableString());
+
+    // Keeps the cluster's run index current; a failure there must not stop the run, so it is only logged.
+    private async Task RecordAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IRunRegistryGrain>(RunRegistry.Key).RecordAsync(Status());
+        }
+        catch (Exception exception)
+        {
+            LogRecordFailed(RunId, Describe(exception));
+        }
+    }
 
     private static string Describe(Exception exception) => $"{exception.GetType().Name}: {exception.Message}";
 
@@ -413,6 +444,9 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
     [LoggerMessage(5, LogLevel.Warning, "Run {RunId}: releasing its grains failed: {Reason}")]
     private partial void LogReleaseFailed(string runId, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "Run {RunId}: updating the run registry failed: {Reason}")]
+    private partial void LogRecordFailed(string runId, string reason);
 
     private sealed class RunCancelledException : Exception
     {

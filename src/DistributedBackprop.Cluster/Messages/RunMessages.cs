@@ -132,11 +132,30 @@ public readonly record struct EvaluationBatch(
     [property: Id(1)] long Correct,
     [property: Id(2)] long Rows);
 
-/// <summary>A run's state and progress, for status queries.</summary>
+/// <summary>A run's state and progress, for status queries and the run registry.</summary>
+/// <param name="Spec">The accepted spec; null for a run that was never started.</param>
+/// <param name="CreatedAt">When the spec was accepted (UTC).</param>
+/// <param name="StartedAt">When training steps began (UTC).</param>
+/// <param name="FinishedAt">When the run reached a terminal state (UTC).</param>
+/// <param name="Epoch">Epochs finished so far.</param>
+/// <param name="LastTestAccuracy">Test accuracy at the last evaluation; NaN before the first.</param>
+/// <param name="Silo">The silo hosting the coordinator.</param>
 [GenerateSerializer, Immutable, Alias("dbp.RunStatus")]
 public sealed record RunStatus(
     [property: Id(0)] string RunId,
     [property: Id(1)] RunState State,
     [property: Id(2)] ulong LastSequence,
     [property: Id(3)] long GlobalStep,
-    [property: Id(4)] string Reason);
+    [property: Id(4)] string Reason,
+    [property: Id(5)] RunSpec? Spec = null,
+    [property: Id(6)] DateTime? CreatedAt = null,
+    [property: Id(7)] DateTime? StartedAt = null,
+    [property: Id(8)] DateTime? FinishedAt = null,
+    [property: Id(9)] int Epoch = 0,
+    [property: Id(10)] double LastTestAccuracy = double.NaN,
+    [property: Id(11)] int Workers = 0,
+    [property: Id(12)] string Silo = "")
+{
+    /// <summary>True once the run completed, failed or was cancelled.</summary>
+    public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+}

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 
@@ -28,6 +29,8 @@ public static class ClusterHost
             throw new InvalidOperationException("Invalid cluster options: " + string.Join(" ", errors));
         }
 
+        // The resolved options, for logging the addresses and for the embedded host.
+        builder.Services.AddSingleton(options);
         builder.UseOrleans(silo =>
         {
             if (string.IsNullOrWhiteSpace(options.Redis))

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedBackprop.Server.Hosting;
+
+/// <summary>
+/// A whole server inside the calling process, on 127.0.0.1 and free ports, with localhost clustering: what
+/// <c>dbp train</c> talks to when no <c>--server</c> is given, and what the tests start. It never reacts to
+/// Ctrl+C or SIGTERM itself; its owner decides when it stops.
+/// </summary>
+public sealed class EmbeddedServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EmbeddedServer(WebApplication app)
+    {
+        _app = app;
+        var endpoints = app.Services.GetRequiredService<ServerEndpoints>();
+        GrpcAddress = endpoints.GrpcAddress;
+        HttpAddress = endpoints.HttpAddress;
+    }
+
+    /// <summary>The gRPC endpoint, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>The HTTP/1.1 endpoint (/healthz).</summary>
+    public Uri HttpAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a server; its logs at <paramref name="minimumLevel"/> and above go to standard error, so
+    /// standard output stays the caller's.</summary>
+    /// <param name="settings">More configuration keys, e.g. <c>Cluster:DataDirectory</c> or
+    /// <c>Server:WatchBufferEvents</c>.</param>
+    public static async Task<EmbeddedServer> StartAsync(
+        LogLevel minimumLevel = LogLevel.Warning,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        CancellationToken cancellation = default)
+    {
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Server:ListenAddress"] = "127.0.0.1",
+            ["Server:GrpcPort"] = "0",
+            ["Server:HttpPort"] = "0",
+            ["Cluster:SiloPort"] = FreePort(),
+            ["Cluster:GatewayPort"] = FreePort(),
+            ["Cluster:PrimarySiloPort"] = null,
+            ["Cluster:Redis"] = null,
+            ["Cluster:ClusterId"] = "dbp-embedded-" + Guid.NewGuid().ToString("N")[..8],
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        var builder = ServerHost.CreateBuilder([], overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddSingleton<IHostLifetime, OwnerLifetime>();
+        var app = ServerHost.Build(builder);
+        try
+        {
+            await ServerHost.StartAsync(app, cancellation);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new EmbeddedServer(app);
+    }
+
+    /// <summary>Stops gracefully: runs still going are cancelled after their current step.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync();
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    // A silo needs real ports before it starts (Orleans does not take 0); the tiny window in which another
+    // process could take the port between this probe and the bind is accepted.
+    private static string FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+    }
+
+    // The host's default lifetime stops it on Ctrl+C; an embedded server stops when its owner disposes it.
+    private sealed class OwnerLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
