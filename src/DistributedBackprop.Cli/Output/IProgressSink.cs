@@ -1,14 +1,16 @@
-using DistributedBackprop.Core.Training;
+using DistributedBackprop.Contracts.V1;
 
 namespace DistributedBackprop.Cli.Output;
 
-/// <summary>Where `dbp` writes a run's progress: a live terminal view or JSON lines.</summary>
-internal interface IProgressSink : ITrainingObserver
+/// <summary>Where `dbp` writes a run's events: a live terminal view or JSON lines.</summary>
+internal interface IProgressSink
 {
-    /// <summary>Runs the training inside the sink, so a live view can own the terminal while it runs.</summary>
-    Task<T> RunAsync<T>(Func<Task<T>> training);
+    /// <summary>Runs <paramref name="follow"/> inside the sink, so a live view can own the terminal meanwhile.</summary>
+    Task<T> RunAsync<T>(Func<Task<T>> follow);
 
-    void OnCompleted(int epochs, double testAccuracy, double elapsedSeconds);
+    /// <summary>One event of the run's log, in sequence order; called from one thread at a time.</summary>
+    void OnEvent(RunEvent runEvent);
 
+    /// <summary>The client itself failed (bad flags, invalid spec, unreachable server).</summary>
     void OnFailed(string reason);
 }

@@ -1,20 +1,23 @@
-using DistributedBackprop.Core.Training;
+using DistributedBackprop.Contracts.V1;
 using Spectre.Console;
 
 namespace DistributedBackprop.Cli.Output;
 
 /// <summary>
-/// A progress bar per epoch with loss, accuracy and samples/s, and a summary line per finished epoch.
-/// Spectre.Console redraws from its own thread; the training thread only updates task state.
+/// A progress bar per epoch with loss and samples/s, turned into a summary line (test loss, accuracy,
+/// samples/s, workers) when the epoch ends; a first line describes the run. Spectre.Console redraws from its
+/// own thread; events only update task state.
 /// </summary>
 internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
 {
     private ProgressContext? _context;
     private ProgressTask? _epochTask;
     private DateTime _epochStarted;
-    private int _epochSamples;
+    private long _epochStartStep;
+    private int _batchSize;
+    private int _epochs;
 
-    public async Task<T> RunAsync<T>(Func<Task<T>> training)
+    public async Task<T> RunAsync<T>(Func<Task<T>> follow)
     {
         T result = default!;
         await console.Progress()
@@ -29,51 +32,102 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
             .StartAsync(async context =>
             {
                 _context = context;
-                result = await training();
+                result = await follow();
             });
+        _context = null;
         return result;
     }
 
-    public void OnStep(StepReport report)
+    public void OnEvent(RunEvent runEvent)
+    {
+        switch (runEvent.EventCase)
+        {
+            case RunEvent.EventOneofCase.RunStarted:
+                OnStarted(runEvent.RunId, runEvent.RunStarted);
+                break;
+            case RunEvent.EventOneofCase.StepProgress:
+                OnStep(runEvent.StepProgress);
+                break;
+            case RunEvent.EventOneofCase.EpochCompleted:
+                OnEpoch(runEvent.EpochCompleted);
+                break;
+            case RunEvent.EventOneofCase.RunCompleted:
+                var completed = runEvent.RunCompleted;
+                Line($"[bold green]Completed[/] {_epochs} epochs ({completed.Steps} steps): test accuracy "
+                    + $"[bold]{completed.TestAccuracy:P2}[/] in {completed.ElapsedSeconds:F1} s");
+                break;
+            case RunEvent.EventOneofCase.RunFailed:
+                OnFailed(runEvent.RunFailed.Reason);
+                break;
+            case RunEvent.EventOneofCase.RunCancelled:
+                Line($"[bold yellow]Cancelled:[/] {Markup.Escape(runEvent.RunCancelled.Reason)}");
+                break;
+        }
+    }
+
+    public void OnFailed(string reason) => Line($"[bold red]Failed:[/] {Markup.Escape(reason)}");
+
+    private void OnStarted(string runId, RunStarted started)
+    {
+        _batchSize = started.Spec?.BatchSize ?? 0;
+        _epochs = started.Spec?.Epochs ?? 0;
+        Line($"Run [bold]{Markup.Escape(runId)}[/]: {started.ParameterCount:N0} parameters, "
+            + $"{started.Spec?.Workers} workers and {started.ShardSilos.Count} parameter shards on {started.Silos} "
+            + $"silo(s), {started.StepsPerEpoch} steps per epoch");
+    }
+
+    private void OnStep(StepProgress step)
     {
         if (_context is null)
         {
             return;
         }
 
-        if (_epochTask is null || report.Step == 1)
+        if (_epochTask is null)
         {
-            _epochTask?.StopTask();
-            _epochTask = _context.AddTask(Describe(report.Epoch, null, null), maxValue: report.StepsPerEpoch);
+            _epochTask = _context.AddTask(Describe(step.Epoch, null, null), maxValue: step.StepsPerEpoch);
             _epochStarted = DateTime.UtcNow;
-            _epochSamples = 0;
+            _epochStartStep = step.GlobalStep - step.Step;
         }
 
-        _epochSamples += report.Samples;
         double seconds = Math.Max((DateTime.UtcNow - _epochStarted).TotalSeconds, 1e-6);
-        _epochTask.Value = report.Step;
-        _epochTask.Description = Describe(report.Epoch, report.Loss, _epochSamples / seconds);
+        double samples = (double)(step.GlobalStep - _epochStartStep) * _batchSize;
+        _epochTask.Value = step.Step;
+        _epochTask.Description = Describe(step.Epoch, step.Loss, samples / seconds);
     }
 
-    public void OnEpoch(EpochReport report)
+    private void OnEpoch(EpochCompleted epoch)
     {
-        if (_epochTask is not null)
+        _epochs = epoch.Epochs;
+        string summary =
+            $"epoch {epoch.Epoch,3}/{epoch.Epochs}  train loss {epoch.TrainLoss:F4}  " +
+            $"test loss {epoch.TestLoss:F4}  [green]test acc {epoch.TestAccuracy:P2}[/]  " +
+            $"{epoch.SamplesPerSecond:N0} samples/s  workers {epoch.Workers}";
+        if (_epochTask is null)
         {
-            _epochTask.Value = _epochTask.MaxValue;
-            _epochTask.Description =
-                $"epoch {report.Epoch,3}/{report.Epochs}  train loss {report.TrainLoss:F4}  " +
-                $"test loss {report.TestLoss:F4}  [green]test acc {report.TestAccuracy:P2}[/]  " +
-                $"{report.SamplesPerSecond:N0} samples/s  workers {report.Workers}";
-            _epochTask.StopTask();
-            _epochTask = null;
+            Line(summary);
+            return;
         }
+
+        _epochTask.Value = _epochTask.MaxValue;
+        _epochTask.Description = summary;
+        _epochTask.StopTask();
+        _epochTask = null;
     }
 
-    public void OnCompleted(int epochs, double testAccuracy, double elapsedSeconds) =>
-        console.MarkupLine(
-            $"[bold green]Completed[/] {epochs} epochs: test accuracy [bold]{testAccuracy:P2}[/] in {elapsedSeconds:F1} s");
+    // Inside the live view a finished task is the only safe way to print a line; outside it, print directly.
+    private void Line(string markup)
+    {
+        if (_context is null)
+        {
+            console.MarkupLine(markup);
+            return;
+        }
 
-    public void OnFailed(string reason) => console.MarkupLine($"[bold red]Failed:[/] {Markup.Escape(reason)}");
+        var task = _context.AddTask(markup, maxValue: 1);
+        task.Value = 1;
+        task.StopTask();
+    }
 
     private static string Describe(int epoch, double? loss, double? samplesPerSecond) =>
         loss is null

@@ -52,6 +52,12 @@ public sealed class EmbeddedServer : IAsyncDisposable
             ["Cluster:PrimarySiloPort"] = null,
             ["Cluster:Redis"] = null,
             ["Cluster:ClusterId"] = "dbp-embedded-" + Guid.NewGuid().ToString("N")[..8],
+
+            // appsettings.json speaks for the standalone server; embedded, only what the caller asked for.
+            ["Logging:LogLevel:Default"] = minimumLevel.ToString(),
+            ["Logging:LogLevel:DistributedBackprop"] = minimumLevel.ToString(),
+            ["Logging:LogLevel:Orleans"] = LogLevel.Error.ToString(),
+            ["Logging:LogLevel:Microsoft"] = LogLevel.Error.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -60,7 +66,6 @@ public sealed class EmbeddedServer : IAsyncDisposable
 
         var builder = ServerHost.CreateBuilder([], overrides);
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddSingleton<IHostLifetime, OwnerLifetime>();
         var app = ServerHost.Build(builder);

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using DistributedBackprop.Server.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace DistributedBackprop.Cli.Commands;
+
+/// <summary>
+/// <c>dbp serve</c>: a server in the foreground (what the container image runs). Flags override appsettings.json
+/// and environment variables (<c>Server__GrpcPort</c>, <c>Cluster__Redis</c>…); other <c>--Section:Key=value</c>
+/// arguments pass through to the configuration. Stops gracefully on SIGTERM or Ctrl+C.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port (HTTP/2); default 50051, 0 picks one." };
+        var httpPort = new Option<int?>("--http-port") { Description = "HTTP/1.1 port (/healthz); default 8080." };
+        var listen = new Option<string?>("--listen") { Description = "Address to bind; default 0.0.0.0 (all interfaces)." };
+        var siloPort = new Option<int?>("--silo-port") { Description = "Orleans silo-to-silo port; default 11111." };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Orleans client gateway port; default 30000." };
+        var redis = new Option<string?>("--redis") { Description = "HOST:PORT of Redis for clustering; default localhost clustering." };
+        var clusterId = new Option<string?>("--cluster-id") { Description = "Silos with the same id form one cluster; default dbp." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Searched for datasets by name before /usr/share/datasets." };
+        var command = new Command("serve", "Run a DistributedBackprop server (silo + gRPC) in the foreground.")
+        {
+            grpcPort, httpPort, listen, siloPort, gatewayPort, redis, clusterId, dataDir,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            Set(overrides, "Server:GrpcPort", parse.GetValue(grpcPort));
+            Set(overrides, "Server:HttpPort", parse.GetValue(httpPort));
+            Set(overrides, "Server:ListenAddress", parse.GetValue(listen));
+            Set(overrides, "Cluster:SiloPort", parse.GetValue(siloPort));
+            Set(overrides, "Cluster:GatewayPort", parse.GetValue(gatewayPort));
+            Set(overrides, "Cluster:Redis", parse.GetValue(redis));
+            Set(overrides, "Cluster:ClusterId", parse.GetValue(clusterId));
+            Set(overrides, "Cluster:DataDirectory", parse.GetValue(dataDir));
+            try
+            {
+                var app = ServerHost.Build(ServerHost.CreateBuilder([.. parse.UnmatchedTokens], overrides));
+                await using (app)
+                {
+                    await ServerHost.StartAsync(app, cancellation);
+                    await app.WaitForShutdownAsync(cancellation);
+                }
+
+                return 0;
+            }
+            catch (InvalidOperationException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static void Set<T>(Dictionary<string, string?> overrides, string key, T? value)
+    {
+        if (value is not null)
+        {
+            overrides[key] = Convert.ToString(value, CultureInfo.InvariantCulture);
+        }
+    }
+}
