@@ -120,6 +120,11 @@ internal sealed partial class TrainingGrpcService(
             throw RpcErrors.SequenceAhead(request.RunId, request.AfterSequence, status.LastSequence);
         }
 
+        if (status.IsFinished && request.AfterSequence == status.LastSequence)
+        {
+            return;
+        }
+
         var options = server.Value;
         var source = new CoordinatorEventSource(grains.GetGrain<ICoordinatorGrain>(request.RunId));
         var relay = new RunEventRelay(source, options.WatchBufferEvents, options.WatchStallTimeout);

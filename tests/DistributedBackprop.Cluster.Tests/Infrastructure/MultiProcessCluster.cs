@@ -138,6 +138,11 @@ public sealed class MultiProcessCluster : IAsyncDisposable
             gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Cluster__ProbeTimeout"] = "00:00:02";
 
+        // Each process also serves gRPC and HTTP: free ports, this machine only.
+        start.Environment["Server__ListenAddress"] = "127.0.0.1";
+        start.Environment["Server__GrpcPort"] = "0";
+        start.Environment["Server__HttpPort"] = "0";
+
         // Several silos and the test share two cores: workstation GC keeps them from fighting over heaps.
         start.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
