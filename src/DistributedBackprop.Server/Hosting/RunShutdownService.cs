@@ -10,20 +10,29 @@ namespace DistributedBackprop.Server.Hosting;
 
 /// <summary>
 /// Graceful stop (SIGTERM, Ctrl+C, host disposal): before the silo goes, every run coordinated on this silo is
-/// cancelled, so it finishes the step in progress and records RunCancelled instead of failing halfway.
-/// Registered after the silo, so the host stops it first.
+/// cancelled, so it finishes the step in progress and records RunCancelled instead of failing halfway. It works
+/// in the host's stopping phase, before any hosted service stops: Kestrel must still be serving so watchers
+/// receive the RunCancelled event, and Kestrel's own stop waits for those streams to end.
 /// </summary>
 internal sealed partial class RunShutdownService(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     IOptions<ServerOptions> options,
-    ILogger<RunShutdownService> logger) : IHostedService
+    ILogger<RunShutdownService> logger) : IHostedLifecycleService
 {
     private static readonly RunState[] ActiveStates = [RunState.Pending, RunState.Running];
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Value.ShutdownTimeout);

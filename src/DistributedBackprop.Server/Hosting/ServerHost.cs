@@ -78,7 +78,6 @@ public static partial class ServerHost
             health.Services.Map(TrainingService.Descriptor.FullName, _ => true);
         }).AddCheck<SiloHealthCheck>("silo");
 
-        // After the silo, so it stops before the silo does.
         builder.Services.AddHostedService<RunShutdownService>();
         return builder;
     }
