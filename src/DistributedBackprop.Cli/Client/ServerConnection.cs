@@ -49,7 +49,8 @@ internal sealed class ServerConnection : IAsyncDisposable
         return new ServerConnection(Open(address), null, address);
     }
 
-    /// <summary>Starts a server in this process (localhost clustering, free 127.0.0.1 ports) and connects to it.</summary>
+    /// <summary>Starts a server in this process (localhost clustering, free 127.0.0.1 ports) and connects to
+    /// it.</summary>
     public static async Task<ServerConnection> EmbeddedAsync(CancellationToken cancellation)
     {
         var embedded = await EmbeddedServer.StartAsync(LogLevel.Warning, cancellation: cancellation);

@@ -35,7 +35,7 @@ internal static class CancelCommand
             }
             catch (RpcException e)
             {
-                AnsiConsole.MarkupLine($"[bold red]Failed:[/] {Markup.Escape(RpcErrorText.Describe(e, new Uri(address)))}");
+                ClientOptions.PrintFailure(RpcErrorText.Describe(e, new Uri(address)));
                 return 1;
             }
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DistributedBackprop.Cli.Client;
+using Spectre.Console;
 
 namespace DistributedBackprop.Cli.Commands;
 
@@ -11,4 +12,9 @@ internal static class ClientOptions
         Description = "The TrainingService address (default: $DBP_SERVER, else http://127.0.0.1:50051).",
         DefaultValueFactory = _ => ServerConnection.DefaultServer,
     };
+
+    public static Option<bool> Json(string description) => new("--json") { Description = description };
+
+    public static void PrintFailure(string reason) =>
+        AnsiConsole.MarkupLine($"[bold red]Failed:[/] {Markup.Escape(reason)}");
 }

@@ -44,7 +44,7 @@ internal static class RunsCommand
             }
             catch (RpcException e)
             {
-                AnsiConsole.MarkupLine($"[bold red]Failed:[/] {Markup.Escape(RpcErrorText.Describe(e, new Uri(address)))}");
+                ClientOptions.PrintFailure(RpcErrorText.Describe(e, new Uri(address)));
                 return 1;
             }
         });

@@ -14,14 +14,14 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port (HTTP/2); default 50051, 0 picks one." };
-        var httpPort = new Option<int?>("--http-port") { Description = "HTTP/1.1 port (/healthz); default 8080." };
-        var listen = new Option<string?>("--listen") { Description = "Address to bind; default 0.0.0.0 (all interfaces)." };
-        var siloPort = new Option<int?>("--silo-port") { Description = "Orleans silo-to-silo port; default 11111." };
-        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Orleans client gateway port; default 30000." };
-        var redis = new Option<string?>("--redis") { Description = "HOST:PORT of Redis for clustering; default localhost clustering." };
-        var clusterId = new Option<string?>("--cluster-id") { Description = "Silos with the same id form one cluster; default dbp." };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Searched for datasets by name before /usr/share/datasets." };
+        var grpcPort = Setting<int?>("--grpc-port", "gRPC port (HTTP/2); default 50051, 0 picks a free one.");
+        var httpPort = Setting<int?>("--http-port", "HTTP/1.1 port (/healthz); default 8080.");
+        var listen = Setting<string?>("--listen", "Address to bind; default 0.0.0.0 (all interfaces).");
+        var siloPort = Setting<int?>("--silo-port", "Orleans silo-to-silo port; default 11111.");
+        var gatewayPort = Setting<int?>("--gateway-port", "Orleans client gateway port; default 30000.");
+        var redis = Setting<string?>("--redis", "HOST:PORT of Redis for clustering; default localhost clustering.");
+        var clusterId = Setting<string?>("--cluster-id", "Silos with the same id form one cluster; default dbp.");
+        var dataDir = Setting<string?>("--data-dir", "Searched for datasets by name before /usr/share/datasets.");
         var command = new Command("serve", "Run a DistributedBackprop server (silo + gRPC) in the foreground.")
         {
             grpcPort, httpPort, listen, siloPort, gatewayPort, redis, clusterId, dataDir,
@@ -57,6 +57,8 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static Option<T> Setting<T>(string name, string description) => new(name) { Description = description };
 
     private static void Set<T>(Dictionary<string, string?> overrides, string key, T? value)
     {

@@ -38,7 +38,7 @@ internal static class StatusCommand
             }
             catch (RpcException e)
             {
-                AnsiConsole.MarkupLine($"[bold red]Failed:[/] {Markup.Escape(RpcErrorText.Describe(e, new Uri(address)))}");
+                ClientOptions.PrintFailure(RpcErrorText.Describe(e, new Uri(address)));
                 return 1;
             }
         });

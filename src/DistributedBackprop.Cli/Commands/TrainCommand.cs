@@ -19,7 +19,8 @@ internal static class TrainCommand
         var options = new TrainOptions();
         var server = new Option<string?>("--server")
         {
-            Description = "A TrainingService address, e.g. http://127.0.0.1:50051; default: an embedded cluster in this process.",
+            Description = "A TrainingService address, e.g. http://127.0.0.1:50051; default: an embedded cluster "
+                + "in this process.",
         };
         var command = new Command("train", "Train a model on a dataset, with live progress.");
         options.AddTo(command);
@@ -97,7 +98,10 @@ internal static class TrainCommand
         private readonly PosixSignalRegistration[] _registrations;
         private int _count;
 
-        public Interrupt(TrainingService.TrainingServiceClient client, string runId, CancellationTokenSource stopWaiting)
+        public Interrupt(
+            TrainingService.TrainingServiceClient client,
+            string runId,
+            CancellationTokenSource stopWaiting)
         {
             _client = client;
             _runId = runId;

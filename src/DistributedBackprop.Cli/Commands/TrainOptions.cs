@@ -25,7 +25,11 @@ internal sealed class TrainOptions
         DefaultValueFactory = _ => "fashion-mnist",
     };
 
-    private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _epochs = new("--epochs")
+    {
+        Description = "Passes over the training set.",
+        DefaultValueFactory = _ => 10,
+    };
 
     private readonly Option<int> _batchSize = new("--batch-size")
     {
@@ -35,7 +39,8 @@ internal sealed class TrainOptions
 
     private readonly Option<int> _microBatches = new("--micro-batches")
     {
-        Description = "Fixed split of each mini-batch; results are identical for any worker or thread count at the same value.",
+        Description = "Fixed split of each mini-batch; results are identical for any worker or thread count at "
+            + "the same value.",
         DefaultValueFactory = _ => TrainingOptions.DefaultMicroBatches,
     };
 
@@ -52,7 +57,8 @@ internal sealed class TrainOptions
 
     private readonly Option<float?> _weightDecay = new("--weight-decay")
     {
-        Description = "Weight decay (L2; decoupled for adamw, default 0.01 there, else 0). Biases and BatchNorm are exempt.",
+        Description = "Weight decay (L2; decoupled for adamw, default 0.01 there, else 0). Biases and BatchNorm "
+            + "are exempt.",
     };
 
     private readonly Option<string> _schedule = new("--schedule")
@@ -63,13 +69,21 @@ internal sealed class TrainOptions
 
     private readonly Option<int> _warmupSteps = new("--warmup-steps") { Description = "Linear warm-up steps." };
 
-    private readonly Option<float> _clipNorm = new("--clip-norm") { Description = "Clip gradients to this global L2 norm (0: off)." };
+    private readonly Option<float> _clipNorm = new("--clip-norm")
+    {
+        Description = "Clip gradients to this global L2 norm (0: off).",
+    };
 
-    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of every random draw.", DefaultValueFactory = _ => 42 };
+    private readonly Option<ulong> _seed = new("--seed")
+    {
+        Description = "Seed of every random draw.",
+        DefaultValueFactory = _ => 42,
+    };
 
     private readonly Option<int> _threads = new("--threads")
     {
-        Description = "Compute threads in all, divided among the workers (default: the server decides). Results do not depend on it.",
+        Description = "Compute threads in all, divided among the workers (default: the server decides). Results "
+            + "do not depend on it.",
     };
 
     private readonly Option<int> _workers = new("--workers")
@@ -95,7 +109,8 @@ internal sealed class TrainOptions
         Description = "A RunSpec in protobuf JSON (the API's own form); flags given explicitly override its fields.",
     };
 
-    private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object per line instead of live progress." };
+    private readonly Option<bool> _json =
+        ClientOptions.Json("Print one JSON object per line instead of live progress.");
 
     public void AddTo(Command command)
     {
@@ -216,7 +231,8 @@ internal sealed class TrainOptions
         if (!File.Exists(model))
         {
             throw new ArgumentException(
-                $"--model: '{model}' is neither a preset ({string.Join(", ", Presets.Names)}) nor an existing JSON file.");
+                $"--model: '{model}' is neither a preset ({string.Join(", ", Presets.Names)}) nor an existing "
+                + "JSON file.");
         }
 
         var parsed = ModelSpecJson.Parse(File.ReadAllText(model));

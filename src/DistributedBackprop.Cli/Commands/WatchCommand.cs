@@ -17,7 +17,7 @@ internal static class WatchCommand
         {
             Description = "Show the events after this sequence number (0: the whole log).",
         };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object per line instead of live progress." };
+        var json = ClientOptions.Json("Print one JSON object per line instead of live progress.");
         var server = ClientOptions.Server();
         var command = new Command("watch", "Follow a run's progress until it ends.") { run, from, json, server };
         command.SetAction(async (parse, cancellation) =>

@@ -42,10 +42,12 @@ internal sealed class JsonLinesSink(TextWriter output) : IProgressSink
                 });
                 break;
             case RunEvent.EventOneofCase.WorkerJoined:
-                Write(new { type = "workerJoined", rank = runEvent.WorkerJoined.Rank, silo = runEvent.WorkerJoined.Silo });
+                var joined = runEvent.WorkerJoined;
+                Write(new { type = "workerJoined", rank = joined.Rank, silo = joined.Silo });
                 break;
             case RunEvent.EventOneofCase.WorkerLeft:
-                Write(new { type = "workerLeft", rank = runEvent.WorkerLeft.Rank, silo = runEvent.WorkerLeft.Silo });
+                var left = runEvent.WorkerLeft;
+                Write(new { type = "workerLeft", rank = left.Rank, silo = left.Silo });
                 break;
             case RunEvent.EventOneofCase.StepProgress:
                 var step = runEvent.StepProgress;

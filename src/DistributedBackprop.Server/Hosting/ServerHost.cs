@@ -23,7 +23,8 @@ public static partial class ServerHost
     /// otherwise), environment variables (<c>Server__GrpcPort</c>, <c>Cluster__SiloPort</c>…) and
     /// <paramref name="args"/> (<c>--Server:GrpcPort=…</c>), then <paramref name="overrides"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every
+    /// problem.</exception>
     public static WebApplicationBuilder CreateBuilder(
         string[] args,
         IReadOnlyDictionary<string, string?>? overrides = null)

@@ -6,7 +6,8 @@ public sealed class ServerOptions
 {
     public const string SectionName = "Server";
 
-    /// <summary>The address both endpoints bind: 0.0.0.0 for every interface, 127.0.0.1 for this machine only.</summary>
+    /// <summary>The address both endpoints bind: 0.0.0.0 for every interface, 127.0.0.1 for this machine
+    /// only.</summary>
     public string ListenAddress { get; set; } = "0.0.0.0";
 
     /// <summary>TCP port of the gRPC endpoint (HTTP/2 only, no TLS); 0 picks a free port.</summary>

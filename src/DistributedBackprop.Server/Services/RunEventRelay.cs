@@ -7,7 +7,8 @@ namespace DistributedBackprop.Server.Services;
 internal interface IRunEventSource
 {
     /// <summary>Events after <paramref name="afterSequence"/>, waiting a while for new ones when there are none;
-    /// <see cref="EventBatch.Ended"/> once the batch holds (or the log already ended with) the terminal event.</summary>
+    /// <see cref="EventBatch.Ended"/> once the batch holds (or the log already ended with) the terminal
+    /// event.</summary>
     Task<EventBatch> ReadAsync(ulong afterSequence, int max, CancellationToken cancellation);
 }
 
@@ -15,9 +16,11 @@ internal interface IRunEventSource
 /// <param name="Ended">No event follows these.</param>
 internal sealed record EventBatch(IReadOnlyList<RunEvent> Events, bool Ended);
 
-/// <summary>A watcher fell too far behind and was dropped; it resumes with after_sequence = <see cref="ResumeAfter"/>.</summary>
+/// <summary>A watcher fell too far behind and was dropped; it resumes with after_sequence =
+/// <see cref="ResumeAfter"/>.</summary>
 internal sealed class WatcherLaggedException(ulong resumeAfter, int bufferedEvents, TimeSpan stalled)
-    : Exception($"The watcher did not take any of its {bufferedEvents} buffered events for {stalled.TotalSeconds:F0} s.")
+    : Exception(
+        $"The watcher did not take any of its {bufferedEvents} buffered events for {stalled.TotalSeconds:F0} s.")
 {
     public ulong ResumeAfter { get; } = resumeAfter;
 }

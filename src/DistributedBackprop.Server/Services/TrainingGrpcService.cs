@@ -86,7 +86,8 @@ internal sealed partial class TrainingGrpcService(
         var page = await registry.ListAsync([.. request.States], before, pageSize);
 
         // The registry's copies may be a state change behind; the coordinators have the live progress.
-        var live = await Task.WhenAll(page.Runs.Select(r => grains.GetGrain<ICoordinatorGrain>(r.RunId).GetStatusAsync()));
+        var live = await Task.WhenAll(
+            page.Runs.Select(r => grains.GetGrain<ICoordinatorGrain>(r.RunId).GetStatusAsync()));
         var response = new ListRunsResponse
         {
             NextPageToken = page.Next > 0 ? page.Next.ToString(CultureInfo.InvariantCulture) : "",

@@ -78,11 +78,15 @@ public sealed class StartRunValidationTests(ServerFixture server)
                 spec.Workers = 1;
                 break;
             case "unknown-layer-type":
-                spec.Layers = Layers(new LayerSpec { Type = "flatten" }, new LayerSpec { Type = "densely", Units = 10 });
+                spec.Layers = Layers(
+                    new LayerSpec { Type = "flatten" },
+                    new LayerSpec { Type = "densely", Units = 10 });
                 break;
             case "shape-mismatch":
                 // A convolution needs (channels, height, width), not the flattened vector.
-                spec.Layers = Layers(new LayerSpec { Type = "flatten" }, new LayerSpec { Type = "conv2d", Filters = 4 });
+                spec.Layers = Layers(
+                    new LayerSpec { Type = "flatten" },
+                    new LayerSpec { Type = "conv2d", Filters = 4 });
                 break;
             case "outputs-not-classes":
                 // Ends in 7 outputs for a 10-class dataset.

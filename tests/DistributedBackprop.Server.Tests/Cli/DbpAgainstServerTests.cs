@@ -28,8 +28,8 @@ public sealed class DbpAgainstServerTests(ServerFixture server)
     public async Task Train_Interrupted_CancelsTheRunOnTheServerAndExits130()
     {
         await using var dbp = ChildProcess.Start("dbp.dll", Train(epochs: 500, stepEvents: 1));
-        string started = await dbp.WaitForLineAsync(l => l.Contains("\"type\":\"started\"", StringComparison.Ordinal), Timeout);
-        await dbp.WaitForLineAsync(l => l.Contains("\"type\":\"step\"", StringComparison.Ordinal), Timeout);
+        string started = await dbp.WaitForLineAsync(l => Field(l, "type") == "started", Timeout);
+        await dbp.WaitForLineAsync(l => Field(l, "type") == "step", Timeout);
 
         await dbp.SignalAsync("INT");
         var (exitCode, lines) = await dbp.WaitForExitAsync(Timeout);

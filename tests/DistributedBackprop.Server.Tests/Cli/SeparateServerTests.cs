@@ -6,7 +6,8 @@ using Grpc.Net.Client;
 
 namespace DistributedBackprop.Server.Tests.Cli;
 
-/// <summary>The standalone server program in its own process, with <c>dbp</c> and a gRPC client talking to it.</summary>
+/// <summary>The standalone server program in its own process, with <c>dbp</c> and a gRPC client talking to
+/// it.</summary>
 public sealed class SeparateServerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
@@ -42,7 +43,10 @@ public sealed class SeparateServerTests
         await using var _ = serverProcess;
         using var channel = GrpcChannel.ForAddress(address);
         var client = new TrainingService.TrainingServiceClient(channel);
-        var run = await client.StartRunAsync(new StartRunRequest { Spec = TestSpecs.Small(data.Directory, epochs: 500) });
+        var run = await client.StartRunAsync(new StartRunRequest
+        {
+            Spec = TestSpecs.Small(data.Directory, epochs: 500),
+        });
         using var call = client.WatchRun(new WatchRunRequest { RunId = run.Id }, deadline: DateTime.UtcNow + Timeout);
         var before = await RunEvents.ReadUntilAsync(call.ResponseStream, e => e.StepProgress?.GlobalStep == 3);
 

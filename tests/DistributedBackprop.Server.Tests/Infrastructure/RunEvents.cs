@@ -48,7 +48,8 @@ public static class RunEvents
     public static bool IsTerminal(RunEvent e) => e.EventCase is RunEvent.EventOneofCase.RunCompleted
         or RunEvent.EventOneofCase.RunFailed or RunEvent.EventOneofCase.RunCancelled;
 
-    /// <summary>Asserts sequences first..first+n-1 without gap or duplicate, all of run <paramref name="runId"/>.</summary>
+    /// <summary>Asserts sequences first..first+n-1 without gap or duplicate, all of run
+    /// <paramref name="runId"/>.</summary>
     public static void AssertContiguous(IReadOnlyList<RunEvent> events, string runId, ulong first = 1)
     {
         for (int i = 0; i < events.Count; i++)
