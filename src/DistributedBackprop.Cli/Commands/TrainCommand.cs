@@ -19,8 +19,11 @@ internal static class TrainCommand
         var options = new TrainOptions();
         var server = new Option<string?>("--server")
         {
-            Description = "A TrainingService address, e.g. http://127.0.0.1:50051; default: an embedded cluster "
-                + "in this process.",
+            Description = "A TrainingService address, e.g. http://127.0.0.1:50051; default: $DBP_SERVER when set, "
+                + "else an embedded cluster in this process.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DBP_SERVER") is { Length: > 0 } server
+                ? server
+                : null,
         };
         var command = new Command("train", "Train a model on a dataset, with live progress.");
         options.AddTo(command);

@@ -5,20 +5,27 @@ namespace DistributedBackprop.Cli.Output;
 
 /// <summary>
 /// A progress bar per epoch with loss and samples/s, turned into a summary line (test loss, accuracy,
-/// samples/s, workers) when the epoch ends; a first line describes the run. Spectre.Console redraws from its
-/// own thread; events only update task state.
+/// samples/s, workers) when the epoch ends; a first line describes the run and a last one says how it ended.
+/// Spectre.Console redraws from its own thread; events only update task state. Without an interactive terminal
+/// (output redirected) it prints plain lines instead: the run, each epoch's summary, the end.
 /// </summary>
 internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
 {
     private ProgressContext? _context;
     private ProgressTask? _epochTask;
-    private DateTime _epochStarted;
-    private long _epochStartStep;
+    private DateTime _firstStepSeen;
+    private long _firstStep;
     private int _batchSize;
     private int _epochs;
+    private string? _ending;
 
     public async Task<T> RunAsync<T>(Func<Task<T>> follow)
     {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            return await follow();
+        }
+
         T result = default!;
         await console.Progress()
             .AutoClear(false)
@@ -35,6 +42,13 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
                 result = await follow();
             });
         _context = null;
+
+        // After the live view, so the last line stays below every bar.
+        if (_ending is not null)
+        {
+            console.MarkupLine(_ending);
+        }
+
         return result;
     }
 
@@ -53,19 +67,19 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
                 break;
             case RunEvent.EventOneofCase.RunCompleted:
                 var completed = runEvent.RunCompleted;
-                Line($"[bold green]Completed[/] {_epochs} epochs ({completed.Steps} steps): test accuracy "
+                End($"[bold green]Completed[/] {_epochs} epochs ({completed.Steps} steps): test accuracy "
                     + $"[bold]{completed.TestAccuracy:P2}[/] in {completed.ElapsedSeconds:F1} s");
                 break;
             case RunEvent.EventOneofCase.RunFailed:
                 OnFailed(runEvent.RunFailed.Reason);
                 break;
             case RunEvent.EventOneofCase.RunCancelled:
-                Line($"[bold yellow]Cancelled:[/] {Markup.Escape(runEvent.RunCancelled.Reason)}");
+                End($"[bold yellow]Cancelled:[/] {Markup.Escape(runEvent.RunCancelled.Reason)}");
                 break;
         }
     }
 
-    public void OnFailed(string reason) => Line($"[bold red]Failed:[/] {Markup.Escape(reason)}");
+    public void OnFailed(string reason) => End($"[bold red]Failed:[/] {Markup.Escape(reason)}");
 
     private void OnStarted(string runId, RunStarted started)
     {
@@ -83,17 +97,20 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
             return;
         }
 
+        // The rate counts from the epoch's first step event seen: earlier steps' times are unknown here.
         if (_epochTask is null)
         {
             _epochTask = _context.AddTask(Describe(step.Epoch, null, null), maxValue: step.StepsPerEpoch);
-            _epochStarted = DateTime.UtcNow;
-            _epochStartStep = step.GlobalStep - step.Step;
+            _firstStepSeen = DateTime.UtcNow;
+            _firstStep = step.GlobalStep;
         }
 
-        double seconds = Math.Max((DateTime.UtcNow - _epochStarted).TotalSeconds, 1e-6);
-        double samples = (double)(step.GlobalStep - _epochStartStep) * _batchSize;
+        double seconds = (DateTime.UtcNow - _firstStepSeen).TotalSeconds;
+        double? rate = step.GlobalStep > _firstStep && seconds > 0
+            ? (step.GlobalStep - _firstStep) * (double)_batchSize / seconds
+            : null;
         _epochTask.Value = step.Step;
-        _epochTask.Description = Describe(step.Epoch, step.Loss, samples / seconds);
+        _epochTask.Description = Describe(step.Epoch, step.Loss, rate);
     }
 
     private void OnEpoch(EpochCompleted epoch)
@@ -115,6 +132,18 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
         _epochTask = null;
     }
 
+    private void End(string markup)
+    {
+        if (_context is null)
+        {
+            console.MarkupLine(markup);
+        }
+        else
+        {
+            _ending = markup;
+        }
+    }
+
     // Inside the live view a finished task is the only safe way to print a line; outside it, print directly.
     private void Line(string markup)
     {
@@ -129,8 +158,10 @@ internal sealed class LiveConsoleSink(IAnsiConsole console) : IProgressSink
         task.StopTask();
     }
 
-    private static string Describe(int epoch, double? loss, double? samplesPerSecond) =>
-        loss is null
-            ? $"epoch {epoch,3}  starting"
-            : $"epoch {epoch,3}  loss {loss:F4}  {samplesPerSecond:N0} samples/s";
+    private static string Describe(int epoch, double? loss, double? samplesPerSecond) => (loss, samplesPerSecond) switch
+    {
+        (null, _) => $"epoch {epoch,3}  starting",
+        (_, null) => $"epoch {epoch,3}  loss {loss:F4}",
+        _ => $"epoch {epoch,3}  loss {loss:F4}  {samplesPerSecond:N0} samples/s",
+    };
 }
