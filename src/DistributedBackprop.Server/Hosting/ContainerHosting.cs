@@ -18,7 +18,8 @@ public static class ContainerHosting
     /// <see cref="ContainerHostingOptions.AdvertisedAddress"/> is set. Call it after the silo's clustering is
     /// configured.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every
+    /// problem.</exception>
     public static IHostApplicationBuilder AddDistributedBackpropContainerHosting(
         this IHostApplicationBuilder builder,
         Action<ContainerHostingOptions>? configure = null)

@@ -36,7 +36,8 @@ public static class TelemetryHost
     /// <c>OTEL_*</c> variables. Turns on Orleans' activity propagation so a step's spans form one trace.
     /// Options come from the <c>Telemetry</c> configuration section, then <paramref name="configure"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every
+    /// problem.</exception>
     public static IHostApplicationBuilder AddDistributedBackpropTelemetry(
         this IHostApplicationBuilder builder,
         Action<TelemetryOptions>? configure = null)

@@ -41,7 +41,8 @@ public sealed class DeploymentFileTests
     {
         string compose = Tools.Require("docker-compose", "apt-get install -y --no-install-recommends docker-compose");
 
-        var (exitCode, output) = await Tools.RunAsync(compose, RepositoryPaths.Root, "-f", "docker-compose.yml", "config");
+        var (exitCode, output) = await Tools.RunAsync(
+            compose, RepositoryPaths.Root, "-f", "docker-compose.yml", "config");
 
         Assert.True(exitCode == 0, $"docker-compose config failed: {output}");
         Assert.Equal(3, Count(output, "Cluster__ClusterId: dbp-compose"));
@@ -67,7 +68,8 @@ public sealed class DeploymentFileTests
         var (exitCode, output) = await RunCheckAsync("validate-manifests.mjs");
 
         Assert.True(exitCode == 0, $"kubernetes-models checks of deploy/kubernetes failed:\n{output}");
-        Assert.Contains("ok   known fields  deployment.yaml Deployment/distributed-backprop", output, StringComparison.Ordinal);
+        Assert.Contains(
+            "ok   known fields  deployment.yaml Deployment/distributed-backprop", output, StringComparison.Ordinal);
     }
 
     [Fact]
