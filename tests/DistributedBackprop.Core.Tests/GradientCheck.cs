@@ -21,7 +21,7 @@ internal static partial class GradientCheck
     /// <summary>A double-precision forward of the same function: (input, parameters) → output, flat.</summary>
     public delegate double[] DoubleForward(double[] input, double[] parameters);
 
-    /// <summary>Builds the layer for <paramref name="sampleShape"/>, initialises it from the seed and checks it.</summary>
+    /// <summary>Builds the layer for <paramref name="sampleShape"/>, initialises it and checks it.</summary>
     /// <param name="epsilon">Finite-difference step. A layer linear in each input and parameter (dense, dropout)
     /// is differenced exactly by any step, so a large one there only reduces rounding noise.</param>
     /// <param name="doubleForward">

@@ -48,7 +48,8 @@ public sealed class Model
             {
                 throw new ModelSpecException(
                     $"layers[{i}]",
-                    $"the model reaches {builder.Count:N0} parameters at this layer; at most {maxParameters:N0} are allowed.");
+                    $"the model reaches {builder.Count:N0} parameters at this layer; " +
+                    $"at most {maxParameters:N0} are allowed.");
             }
 
             shape = _layers[i].OutputShape;
@@ -76,7 +77,7 @@ public sealed class Model
     /// <summary>The flat parameter vector; layers read it through views, so write into it, never replace it.</summary>
     public float[] Parameters { get; }
 
-    /// <summary>The flat gradient vector written by <see cref="Backward"/>, same layout as <see cref="Parameters"/>.</summary>
+    /// <summary>The flat gradient vector written by <see cref="Backward"/>; same layout as the parameters.</summary>
     public float[] Gradients { get; }
 
     /// <summary>Initialises every parameter from the seed; the same seed gives the same bits.</summary>
@@ -113,7 +114,8 @@ public sealed class Model
             var next = _layers[i].Backward(g, context, needInputGradient: i > 0);
             if (i > 0)
             {
-                g = next ?? throw new InvalidOperationException($"Layer {i} ({_layers[i].Type}) returned no input gradient.");
+                g = next ?? throw new InvalidOperationException(
+                    $"Layer {i} ({_layers[i].Type}) returned no input gradient.");
             }
         }
     }

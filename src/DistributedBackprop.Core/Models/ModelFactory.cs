@@ -6,7 +6,7 @@ namespace DistributedBackprop.Core.Models;
 public static class ModelFactory
 {
     /// <summary>Builds the model for a per-sample input shape (the spec's own shape wins when given).</summary>
-    /// <exception cref="ModelSpecException">Any invalid field, shape mismatch or size limit; names the field.</exception>
+    /// <exception cref="ModelSpecException">A bad field, shape mismatch or size limit; names the field.</exception>
     public static Model Create(ModelSpec spec, int[] inputShape, int maxParameters = ModelSpec.DefaultMaxParameters)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -82,7 +82,8 @@ public static class ModelFactory
         {
             if (channels <= 0)
             {
-                throw new ModelSpecException(path, "a basic residual block needs an image input (channels, height, width).");
+                throw new ModelSpecException(
+                    path, "a basic residual block needs an image input (channels, height, width).");
             }
 
             return ResidualBlock.Basic(
@@ -92,7 +93,9 @@ public static class ModelFactory
         }
 
         var body = CreateLayers(spec.Body, $"{path}.body", [channels, 1, 1]);
-        var projection = spec.Projection is null ? null : CreateLayers(spec.Projection, $"{path}.projection", [channels, 1, 1]);
+        var projection = spec.Projection is null
+            ? null
+            : CreateLayers(spec.Projection, $"{path}.projection", [channels, 1, 1]);
         return new ResidualBlock(body, projection);
     }
 

@@ -1,6 +1,6 @@
 namespace DistributedBackprop.Core.Models;
 
-/// <summary>A declarative model: the per-sample input shape (inferred from the dataset when absent) and layers.</summary>
+/// <summary>A declarative model: layers, and the per-sample input shape (the dataset's when absent).</summary>
 public sealed record ModelSpec(IReadOnlyList<LayerSpec> Layers, int[]? InputShape = null)
 {
     /// <summary>Default limit on parameters, so a typo cannot ask a worker for gigabytes (50 million floats).</summary>

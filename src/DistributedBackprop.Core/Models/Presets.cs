@@ -16,7 +16,7 @@ public static class Presets
         new("dense") { Units = 10 },
     ]);
 
-    /// <summary>Conv32+BN+ReLU+MaxPool, Conv64+BN+ReLU+MaxPool, Dense128+ReLU, Dense10 (3×3 convs, padding 1).</summary>
+    /// <summary>Conv32+BN+ReLU+MaxPool, Conv64+BN+ReLU+MaxPool, Dense128+ReLU, Dense10 (3x3, padding 1).</summary>
     public static ModelSpec Cnn { get; } = new(
     [
         new("conv2d") { Filters = 32, KernelSize = 3, Padding = 1 },
@@ -33,7 +33,8 @@ public static class Presets
         new("dense") { Units = 10 },
     ]);
 
-    /// <summary>A small residual CNN: a 3×3 stem, three basic blocks (16, 32 stride 2, 64 stride 2), global pooling.</summary>
+    /// <summary>A small residual CNN: a 3x3 stem, basic blocks of 16, 32 (stride 2) and 64 (stride 2) filters,
+    /// global average pooling.</summary>
     public static ModelSpec ResNet { get; } = new(
     [
         new("conv2d") { Filters = 16, KernelSize = 3, Padding = 1 },

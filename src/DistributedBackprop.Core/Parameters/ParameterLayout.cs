@@ -15,7 +15,8 @@ public sealed class ParameterLayout
             if (segment.Offset != expected)
             {
                 throw new ArgumentException(
-                    $"Segment '{segment.Name}' starts at {segment.Offset}, expected {expected}: segments must be contiguous.");
+                    $"Segment '{segment.Name}' starts at {segment.Offset}, expected {expected}: " +
+                    "segments must be contiguous.");
             }
 
             expected = segment.End;

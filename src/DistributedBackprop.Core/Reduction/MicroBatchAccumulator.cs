@@ -58,7 +58,8 @@ public sealed class MicroBatchAccumulator
         }
     }
 
-    /// <summary>Joins what remains, right to left, and returns the sum (owned by the accumulator until Reset).</summary>
+    /// <summary>Joins what remains, right to left, and returns the sum (owned by the accumulator until
+    /// <see cref="Reset"/>).</summary>
     public float[] Finish()
     {
         if (_stack.Count == 0)

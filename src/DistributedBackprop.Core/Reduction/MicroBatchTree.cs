@@ -34,7 +34,7 @@ public static class MicroBatchTree
         return (new TreeNode(node.Start, node.Start + half), new TreeNode(node.Start + half, node.End));
     }
 
-    /// <summary>The maximal nodes of the tree over [0, <paramref name="count"/>) inside [start, end), in order.</summary>
+    /// <summary>The maximal nodes of the tree over [0, count) inside [start, end), in order.</summary>
     public static List<TreeNode> Decompose(int start, int end, int count)
     {
         if (start < 0 || end > count || start > end)
@@ -51,7 +51,7 @@ public static class MicroBatchTree
         return nodes;
     }
 
-    /// <summary>The parent of <paramref name="node"/> in the tree over [0, <paramref name="count"/>), or null for the root.</summary>
+    /// <summary>The parent of <paramref name="node"/> in the tree over [0, count), or null for the root.</summary>
     public static TreeNode? Parent(TreeNode node, int count)
     {
         var current = new TreeNode(0, count);

@@ -15,7 +15,8 @@ public sealed class Tensor
         if (offset < 0 || offset + length > data.Length)
         {
             throw new ArgumentException(
-                $"View [{offset}, {offset + length}) of shape {ShapeUtil.Format(shape)} does not fit an array of {data.Length}.");
+                $"View [{offset}, {offset + length}) of shape {ShapeUtil.Format(shape)} " +
+                $"does not fit an array of {data.Length}.");
         }
 
         Data = data;

@@ -40,7 +40,7 @@ public sealed class Evaluator
         _context = new LayerContext { Training = false, Threads = threads };
     }
 
-    /// <summary>Sums over rows [start, end) of <paramref name="data"/>, in batches of rows in ascending order.</summary>
+    /// <summary>Sums over rows [start, end) of <paramref name="data"/>, batch by batch in row order.</summary>
     public EvaluationSums Evaluate(Dataset data, int start, int end)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -91,9 +91,11 @@ public sealed class ModelSpecTests
     [Fact]
     public void TooManyParameters_IsRejectedBeforeAllocation()
     {
-        var spec = ModelSpecJson.Parse("""[{"type":"flatten"},{"type":"dense","units":100000},{"type":"dense","units":100000}]""");
+        var spec = ModelSpecJson.Parse(
+            """[{"type":"flatten"},{"type":"dense","units":100000},{"type":"dense","units":100000}]""");
 
-        var error = Assert.Throws<ModelSpecException>(() => ModelFactory.Create(spec, [1, 28, 28], maxParameters: 1_000_000));
+        var error = Assert.Throws<ModelSpecException>(
+            () => ModelFactory.Create(spec, [1, 28, 28], maxParameters: 1_000_000));
 
         Assert.Equal("layers[1]", error.Field);
         Assert.Contains("at most 1,000,000", error.Message, StringComparison.Ordinal);

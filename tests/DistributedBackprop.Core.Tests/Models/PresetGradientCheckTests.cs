@@ -44,17 +44,25 @@ public sealed class PresetGradientCheckTests
         var gradient = model.Gradients.ToArray();
 
         var image = new DoubleReference.Image(
-            input.Span.ToArray().Select(v => (double)v).ToArray(), Batch, sampleShape[0], sampleShape[1], sampleShape[2]);
+            input.Span.ToArray().Select(v => (double)v).ToArray(),
+            Batch,
+            sampleShape[0],
+            sampleShape[1],
+            sampleShape[2]);
         var parameters = model.Parameters.Select(v => (double)v).ToArray();
         double referenceLoss = PresetReference.Loss(spec, model.Layout, parameters, image, labels);
-        Assert.True(Math.Abs(referenceLoss - floatLoss.Loss) < 1e-5 * referenceLoss, $"{referenceLoss} vs {floatLoss.Loss}");
+        Assert.True(
+            Math.Abs(referenceLoss - floatLoss.Loss) < 1e-5 * referenceLoss,
+            $"reference loss {referenceLoss} vs model loss {floatLoss.Loss}");
 
         const double Epsilon = 1e-5;
         foreach (var segment in model.Layout.Segments.Where(s => s.IsTrained))
         {
             var g = gradient.AsSpan(segment.Offset, segment.Length).ToArray();
             double gNorm = Math.Sqrt(g.Sum(v => (double)v * v));
-            var direction = g.Select(v => (gNorm > 0 ? v / gNorm : 0) + (0.5 * rng.NextGaussian() / Math.Sqrt(g.Length))).ToArray();
+            var direction = g
+                .Select(v => (gNorm > 0 ? v / gNorm : 0) + (0.5 * rng.NextGaussian() / Math.Sqrt(g.Length)))
+                .ToArray();
             double dNorm = Math.Sqrt(direction.Sum(v => v * v));
             double analytic = 0;
             for (int i = 0; i < direction.Length; i++)
@@ -65,7 +73,9 @@ public sealed class PresetGradientCheckTests
 
             double numeric = (Shifted(Epsilon) - Shifted(-Epsilon)) / (2 * Epsilon);
             double error = Math.Abs(analytic - numeric) / Math.Max(Math.Abs(analytic) + Math.Abs(numeric), 1e-3);
-            Assert.True(error < 1e-3, $"{name} {segment.Name}: analytic {analytic:G6}, numeric {numeric:G6}, error {error:G3}");
+            Assert.True(
+                error < 1e-3,
+                $"{name} {segment.Name}: analytic {analytic:G6}, numeric {numeric:G6}, error {error:G3}");
 
             double Shifted(double step)
             {

@@ -46,12 +46,20 @@ internal static class PresetReference
 
     private static Image Apply(LayerSpec layer, string prefix, ParameterLayout layout, double[] p, Image x)
     {
-        ReadOnlySpan<double> P(string name) => p.AsSpan(layout[$"{prefix}.{name}"].Offset, layout[$"{prefix}.{name}"].Length);
+        ReadOnlySpan<double> P(string name)
+        {
+            var segment = layout[$"{prefix}.{name}"];
+            return p.AsSpan(segment.Offset, segment.Length);
+        }
+
+        int filters = layer.Filters ?? 0;
+        int stride = layer.Stride ?? 1;
 
         switch (layer.Type)
         {
             case "conv2d":
-                return Convolution(x, P("weight"), P("bias"), layer.Filters!.Value, layer.KernelSize ?? 3, layer.Stride ?? 1, layer.Padding ?? 0);
+                int kernel = layer.KernelSize ?? 3;
+                return Convolution(x, P("weight"), P("bias"), filters, kernel, stride, layer.Padding ?? 0);
             case "batchnorm":
                 return BatchNormTraining(x, P("gamma"), P("beta"), layer.Epsilon ?? 1e-5);
             case "relu":
@@ -65,15 +73,16 @@ internal static class PresetReference
             case "dense":
                 return Dense(x, P("weight"), P("bias"), layer.Units!.Value);
             case "residual":
-                bool projection = layout.Segments.Any(s => s.Name.StartsWith($"{prefix}.projection.", StringComparison.Ordinal));
-                var body = Convolution(x, P("body.0.weight"), P("body.0.bias"), layer.Filters!.Value, 3, layer.Stride ?? 1, 1);
+                bool projection = layout.Segments
+                    .Any(s => s.Name.StartsWith($"{prefix}.projection.", StringComparison.Ordinal));
+                var body = Convolution(x, P("body.0.weight"), P("body.0.bias"), filters, 3, stride, 1);
                 body = Relu(BatchNormTraining(body, P("body.1.gamma"), P("body.1.beta")));
-                body = Convolution(body, P("body.3.weight"), P("body.3.bias"), layer.Filters.Value, 3, 1, 1);
+                body = Convolution(body, P("body.3.weight"), P("body.3.bias"), filters, 3, 1, 1);
                 body = BatchNormTraining(body, P("body.4.gamma"), P("body.4.beta"));
                 var skip = x;
                 if (projection)
                 {
-                    skip = Convolution(x, P("projection.0.weight"), P("projection.0.bias"), layer.Filters.Value, 1, layer.Stride ?? 1, 0);
+                    skip = Convolution(x, P("projection.0.weight"), P("projection.0.bias"), filters, 1, stride, 0);
                     skip = BatchNormTraining(skip, P("projection.1.gamma"), P("projection.1.beta"));
                 }
 
@@ -122,7 +131,8 @@ internal static class PresetReference
                     {
                         for (int j = 0; j < size; j++)
                         {
-                            max = Math.Max(max, x.Values[(bc * x.Height + oh * stride + i) * x.Width + ow * stride + j]);
+                            int row = (bc * x.Height) + (oh * stride) + i;
+                            max = Math.Max(max, x.Values[(row * x.Width) + (ow * stride) + j]);
                         }
                     }
 

@@ -104,7 +104,8 @@ public sealed class MicroBatchTreeTests
         Assert.Equal(1f, leftFold);
     }
 
-    // Independent recursive definition of the canonical tree: the left child is the largest power of two below the size.
+    // Independent recursive definition of the canonical tree: the left child is the largest power of two below
+    // the size.
     private static float[] TreeSum(TreeNode node, float[][] leaves)
     {
         if (node.Count == 1)

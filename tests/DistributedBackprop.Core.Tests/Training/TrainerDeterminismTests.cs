@@ -84,7 +84,9 @@ public sealed class TrainerDeterminismTests
         var before = trainer.Evaluate();
         var result = trainer.Run();
 
-        Assert.True(result.TestAccuracy > before.Accuracy + 0.2, $"accuracy {before.Accuracy} -> {result.TestAccuracy}");
+        Assert.True(
+            result.TestAccuracy > before.Accuracy + 0.2,
+            $"accuracy {before.Accuracy} -> {result.TestAccuracy}");
     }
 
     [Fact]
