@@ -12,9 +12,9 @@ namespace DistributedBackprop.Cluster.Telemetry;
 /// <remarks>
 /// The meter comes from the container's <see cref="IMeterFactory"/>, which disposes it with the container.
 /// Instrument names are dotted and lowercase with UCUM units; the Prometheus exporter turns
-/// <c>dbp.step.duration</c> (unit <c>s</c>) into <c>dbp_step_duration_seconds</c> and drops curly-brace units.
-/// Every instrument carries the run id (<see cref="RunIdTag"/>), so finished runs' series stay in memory until
-/// the process restarts; that bounds a long-lived silo to the exporter's cardinality limit (2000 runs).
+/// <c>dbp.step.duration</c> (unit <c>s</c>) into <c>dbp_step_duration_seconds</c> and drops the units
+/// <c>1</c> and <c>{…}</c>. Every instrument carries the run id (<see cref="RunIdTag"/>), so finished runs'
+/// series stay in memory until the process restarts, up to the SDK's limit of 2000 series per instrument.
 /// </remarks>
 public sealed class TrainingTelemetry
 {
@@ -58,7 +58,6 @@ public sealed class TrainingTelemetry
     private static readonly double[] DurationBuckets =
         [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    private readonly Meter _meter;
     private readonly Counter<long> _samples;
     private readonly Histogram<double> _stepDuration;
     private readonly Histogram<double> _phaseDuration;
@@ -74,34 +73,34 @@ public sealed class TrainingTelemetry
     public TrainingTelemetry(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(MeterName);
         var durations = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets };
 
-        _samples = _meter.CreateCounter<long>(
+        _samples = meter.CreateCounter<long>(
             "dbp.samples.trained", "{sample}", "Training samples whose gradients a worker computed.");
-        _stepDuration = _meter.CreateHistogram(
+        _stepDuration = meter.CreateHistogram(
             "dbp.step.duration", "s", "Wall time of a global step, from the step order to the applied update.",
             advice: durations);
-        _phaseDuration = _meter.CreateHistogram(
+        _phaseDuration = meter.CreateHistogram(
             "dbp.step.phase.duration", "s",
             "A global step's wall time split by phase: compute (slowest rank), reduce, optimizer and waiting.",
             advice: durations);
-        _workerStepDuration = _meter.CreateHistogram(
+        _workerStepDuration = meter.CreateHistogram(
             "dbp.worker.step.duration", "s",
             "A worker's time in one step (pull, compute, hand-off); a rank far above the others is a straggler.",
             advice: durations);
-        _gradientBytes = _meter.CreateCounter<long>(
+        _gradientBytes = meter.CreateCounter<long>(
             "dbp.gradient.sent", "By", "Gradient bytes the silos' reducers sent to the parameter shards.");
-        _loss = _meter.CreateGauge<double>("dbp.run.loss", description: "Training loss of the run's latest step.");
-        _testLoss = _meter.CreateGauge<double>(
+        _loss = meter.CreateGauge<double>("dbp.run.loss", description: "Training loss of the run's latest step.");
+        _testLoss = meter.CreateGauge<double>(
             "dbp.run.test.loss", description: "Mean test loss at the run's latest evaluation.");
-        _testAccuracy = _meter.CreateGauge<double>(
+        _testAccuracy = meter.CreateGauge<double>(
             "dbp.run.test.accuracy", "1", "Test accuracy (0 to 1) at the run's latest evaluation.");
-        _gradientNorm = _meter.CreateGauge<double>(
+        _gradientNorm = meter.CreateGauge<double>(
             "dbp.gradient.norm", description: "Global L2 norm of the run's latest gradient, before clipping.");
-        _activeRuns = _meter.CreateUpDownCounter<long>(
+        _activeRuns = meter.CreateUpDownCounter<long>(
             "dbp.runs.active", "{run}", "Runs whose coordinator on this silo is placing or training.");
-        _activeWorkers = _meter.CreateUpDownCounter<long>(
+        _activeWorkers = meter.CreateUpDownCounter<long>(
             "dbp.workers.active", "{worker}", "Workers taking part in the run.");
     }
 
