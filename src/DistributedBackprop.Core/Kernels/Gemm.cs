@@ -46,6 +46,17 @@ public static partial class Gemm
     }
 
     /// <summary>
+    /// The area of an m×n result rounded up to whole micro-tiles of this machine's kernel: proportional to the
+    /// work the kernel really does, so a caller that can compute a product either as C or as Cᵀ (both give the
+    /// same bits) can pick the cheaper.
+    /// </summary>
+    public static long PaddedTileArea(int m, int n)
+    {
+        var (rowTile, columnTile) = GemmKernel.TileShape(GemmIsaDetection.Best);
+        return (long)GemmPlan.RoundUp(m, rowTile) * GemmPlan.RoundUp(n, columnTile);
+    }
+
+    /// <summary>
     /// Plain triple loop, accumulating each output element over k in ascending order.
     /// The oracle for the vectorized kernel's tests and the fallback on hardware without SIMD.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace DistributedBackprop.Core.Kernels;
 
@@ -10,10 +11,23 @@ namespace DistributedBackprop.Core.Kernels;
 public static class Im2Col
 {
     /// <summary>image: (C, H, W) → columns: (C·k·k, OH·OW); every element of columns is written.</summary>
-    public static void ImageToColumns(in ConvGeometry geometry, ReadOnlySpan<float> image, Span<float> columns)
+    public static void ImageToColumns(in ConvGeometry geometry, ReadOnlySpan<float> image, Span<float> columns) =>
+        ImageToColumns(geometry, image, columns, geometry.ColumnCount);
+
+    /// <summary>
+    /// As <see cref="ImageToColumns(in ConvGeometry, ReadOnlySpan{float}, Span{float})"/> into OH·OW columns
+    /// of a wider matrix whose rows are <paramref name="rowStride"/> apart, e.g. one sample's block of a
+    /// (C·k·k, batch·OH·OW) matrix.
+    /// </summary>
+    public static void ImageToColumns(
+        in ConvGeometry geometry,
+        ReadOnlySpan<float> image,
+        Span<float> columns,
+        int rowStride)
     {
         Debug.Assert(image.Length >= geometry.ImageLength);
-        Debug.Assert(columns.Length >= geometry.ColumnRows * geometry.ColumnCount);
+        Debug.Assert(rowStride >= geometry.ColumnCount);
+        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
 
         int k = geometry.Kernel;
         int outHeight = geometry.OutHeight;
@@ -26,7 +40,7 @@ public static class Im2Col
             {
                 for (int kj = 0; kj < k; kj++, row++)
                 {
-                    var target = columns.Slice(row * outHeight * outWidth, outHeight * outWidth);
+                    var target = columns.Slice(row * rowStride, outHeight * outWidth);
                     PackRow(geometry, plane, ki, kj, target);
                 }
             }
@@ -37,10 +51,22 @@ public static class Im2Col
     /// columns: (C·k·k, OH·OW) → adds every column entry into its image position (C, H, W); entries that fall in
     /// the padding are dropped. The caller clears <paramref name="image"/> first when it wants col2im alone.
     /// </summary>
-    public static void AddColumnsToImage(in ConvGeometry geometry, ReadOnlySpan<float> columns, Span<float> image)
+    public static void AddColumnsToImage(in ConvGeometry geometry, ReadOnlySpan<float> columns, Span<float> image) =>
+        AddColumnsToImage(geometry, columns, image, geometry.ColumnCount);
+
+    /// <summary>
+    /// As <see cref="AddColumnsToImage(in ConvGeometry, ReadOnlySpan{float}, Span{float})"/> from OH·OW columns of
+    /// a wider matrix whose rows are <paramref name="rowStride"/> apart.
+    /// </summary>
+    public static void AddColumnsToImage(
+        in ConvGeometry geometry,
+        ReadOnlySpan<float> columns,
+        Span<float> image,
+        int rowStride)
     {
         Debug.Assert(image.Length >= geometry.ImageLength);
-        Debug.Assert(columns.Length >= geometry.ColumnRows * geometry.ColumnCount);
+        Debug.Assert(rowStride >= geometry.ColumnCount);
+        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
 
         int k = geometry.Kernel;
         int outHeight = geometry.OutHeight;
@@ -53,7 +79,7 @@ public static class Im2Col
             {
                 for (int kj = 0; kj < k; kj++, row++)
                 {
-                    var source = columns.Slice(row * outHeight * outWidth, outHeight * outWidth);
+                    var source = columns.Slice(row * rowStride, outHeight * outWidth);
                     UnpackRow(geometry, source, ki, kj, plane);
                 }
             }
@@ -109,6 +135,14 @@ public static class Im2Col
             var line = source.Slice(oh * outWidth, outWidth);
             var target = plane.Slice(ih * g.Width, g.Width);
             int iw = first * g.Stride - g.Padding + kj;
+            if (g.Stride == 1)
+            {
+                // One addition per element either way; the vector path only saves the bounds checks.
+                var run = target.Slice(iw, end - first);
+                TensorPrimitives.Add(run, line[first..end], run);
+                continue;
+            }
+
             for (int ow = first; ow < end; ow++, iw += g.Stride)
             {
                 target[iw] += line[ow];

@@ -7,13 +7,15 @@ using DistributedBackprop.Core.Tensors;
 namespace DistributedBackprop.Core.Layers;
 
 /// <summary>
-/// 2-D convolution over (channels, height, width) images with square kernels and zero padding,
-/// computed per sample as im2col followed by one GEMM.
+/// 2-D convolution over (channels, height, width) images with square kernels and zero padding, computed for
+/// the whole batch as one im2col followed by one GEMM per pass.
 /// </summary>
 /// <remarks>
 /// Parameters: <c>weight</c> (filters, inChannels, k, k), He-normal; <c>bias</c> (filters), zeros.
-/// Samples are spread over <see cref="LayerContext.Threads"/>; weight and bias gradients are first computed per
-/// sample, then summed in ascending sample order, so results are bit-identical for any thread count.
+/// The batch's columns form one (C·k·k, batch·OH·OW) matrix, so forward is W·columns, the weight gradient is
+/// dY·columnsᵀ with the whole batch in its k dimension (which the GEMM never splits across threads), and the
+/// input gradient is Wᵀ·dY scattered back by col2im. im2col, col2im and the layout changes are spread over
+/// samples, each writing its own place, so results are bit-identical for any thread count.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
@@ -23,8 +25,10 @@ public sealed class Conv2D : Layer
     private readonly int _padding;
     private readonly TensorBuffer _output = new();
     private readonly TensorBuffer _inputGradient = new();
-    private readonly Action<int, int, int> _forwardRange;
-    private readonly Action<int, int, int> _backwardRange;
+    private readonly Action<int, int, int> _imageToColumnsRange;
+    private readonly Action<int, int, int> _scatterOutputRange;
+    private readonly Action<int, int, int> _gatherGradientRange;
+    private readonly Action<int, int, int> _columnsToImageRange;
 
     private ConvGeometry _geometry;
     private ParameterSegment? _weight;
@@ -32,19 +36,22 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // One im2col scratch matrix (C·k·k, OH·OW) per worker, reused across steps.
-    private float[][] _columns = [];
+    // columns: (C·k·k, batch·OH·OW), written by forward and read by the weight gradient, then reused for the
+    // column gradient Wᵀ·dY. Kept from forward: rebuilding it would cost another im2col per step.
+    private float[] _columns = [];
 
-    // Per-sample weight gradients (batch, filters, C·k·k) and bias gradients (batch, filters), summed afterwards.
-    private float[] _weightPartials = [];
-    private float[] _biasPartials = [];
+    // filterMajor: (filters, batch·OH·OW), the GEMM's view of the output in forward and of dY in backward.
+    private float[] _filterMajor = [];
+
+    // (C·k·k, filters) scratch for a weight gradient computed transposed; see WeightGradient.
+    private float[] _transposedWeightGradient = [];
 
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
     private Tensor? _outputView;
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
-    private int _gemmThreads = 1;
+    private int _batch;
 
     public Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0)
     {
@@ -72,8 +79,10 @@ public sealed class Conv2D : Layer
         _kernelSize = kernelSize;
         _stride = stride;
         _padding = padding;
-        _forwardRange = ForwardRange;
-        _backwardRange = BackwardRange;
+        _imageToColumnsRange = ImageToColumnsRange;
+        _scatterOutputRange = ScatterOutputRange;
+        _gatherGradientRange = GatherGradientRange;
+        _columnsToImageRange = ColumnsToImageRange;
     }
 
     public override string Type => "conv2d";
@@ -112,9 +121,19 @@ public sealed class Conv2D : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        PrepareWorkers(batch, context.Threads, needPartials: false);
+        Prepare(batch);
 
-        ParallelRanges.For(batch, context.Threads, _forwardRange);
+        ParallelRanges.For(batch, context.Threads, _imageToColumnsRange);
+
+        // (filters, C·k·k) · (C·k·k, batch·OH·OW) = (filters, batch·OH·OW)
+        int rows = _geometry.ColumnRows;
+        int columns = batch * _geometry.ColumnCount;
+        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
+        Gemm.Multiply(
+            Transpose.No, Transpose.No, _filters, columns, rows, weight, _columns, _filterMajor,
+            threads: context.Threads);
+
+        ParallelRanges.For(batch, context.Threads, _scatterOutputRange);
 
         _outputView = null;
         return output;
@@ -125,21 +144,42 @@ public sealed class Conv2D : Layer
     {
         ArgumentNullException.ThrowIfNull(context);
         BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
-        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
+        if (_input is null || _input.Shape[0] != outputGradient.Shape[0] || _batch != outputGradient.Shape[0])
         {
             throw new InvalidOperationException("Conv2D.Backward needs a Forward on a batch of the same size first.");
         }
 
         int batch = outputGradient.Shape[0];
-        var inputGradient = needInputGradient ? _inputGradient.Get(batch, InputShape) : null;
+        int rows = _geometry.ColumnRows;
+        int columns = batch * _geometry.ColumnCount;
         _outputGradient = outputGradient;
-        _inputGradientView = inputGradient;
-        PrepareWorkers(batch, context.Threads, needPartials: true);
+        ParallelRanges.For(batch, context.Threads, _gatherGradientRange);
 
-        ParallelRanges.For(batch, context.Threads, _backwardRange);
+        // (filters, batch·OH·OW) · (batch·OH·OW, C·k·k) = (filters, C·k·k): the batch is the GEMM's k.
+        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
+        WeightGradient(rows, columns, weightGradient, context.Threads);
 
-        SumPartials(batch);
+        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
+        for (int f = 0; f < _filters; f++)
+        {
+            biasGradient[f] = OrderedSum.Sum(_filterMajor.AsSpan(f * columns, columns));
+        }
+
         _outputGradient = null;
+        if (!needInputGradient)
+        {
+            return null;
+        }
+
+        // (C·k·k, filters) · (filters, batch·OH·OW) = (C·k·k, batch·OH·OW), over the columns no longer needed.
+        var weight = _parameters.AsSpan(_weight.Offset, _weight.Length);
+        Gemm.Multiply(
+            Transpose.Yes, Transpose.No, rows, columns, _filters, weight, _filterMajor, _columns,
+            threads: context.Threads);
+
+        var inputGradient = _inputGradient.Get(batch, InputShape);
+        _inputGradientView = inputGradient;
+        ParallelRanges.For(batch, context.Threads, _columnsToImageRange);
         _inputGradientView = null;
         return inputGradient;
     }
@@ -166,135 +206,114 @@ public sealed class Conv2D : Layer
         }
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
+        _transposedWeightGradient = new float[_weight.Length];
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
 
-    private void ForwardRange(int worker, int first, int end)
+    // Sample b's image becomes columns [b·OH·OW, (b+1)·OH·OW) of the batch's column matrix.
+    private void ImageToColumnsRange(int worker, int first, int end)
     {
-        var input = _input!;
-        var output = _outputView!;
-        var columns = _columns[worker].AsSpan();
-        int rows = _geometry.ColumnRows;
-        int positions = _geometry.ColumnCount;
+        var input = _input!.Span;
         int imageLength = _geometry.ImageLength;
-        int outputLength = _filters * positions;
-        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
-        var bias = _parameters.AsSpan(_bias!.Offset, _bias.Length);
-
+        int positions = _geometry.ColumnCount;
+        int rowStride = _batch * positions;
         for (int b = first; b < end; b++)
         {
-            var image = input.Span.Slice(b * imageLength, imageLength);
-            var result = output.Span.Slice(b * outputLength, outputLength);
-            Im2Col.ImageToColumns(_geometry, image, columns);
-
-            // (filters, C·k·k) · (C·k·k, OH·OW) = (filters, OH·OW)
-            Gemm.Multiply(
-                Transpose.No, Transpose.No, _filters, positions, rows, weight, columns, result,
-                threads: _gemmThreads);
-
-            for (int f = 0; f < _filters; f++)
-            {
-                var line = result.Slice(f * positions, positions);
-                TensorPrimitives.Add(line, bias[f], line);
-            }
+            var image = input.Slice(b * imageLength, imageLength);
+            Im2Col.ImageToColumns(_geometry, image, _columns.AsSpan(b * positions), rowStride);
         }
     }
 
-    private void BackwardRange(int worker, int first, int end)
+    // (filters, batch·OH·OW) + bias → output (batch, filters, OH·OW).
+    private void ScatterOutputRange(int worker, int first, int end)
     {
-        var input = _input!;
-        var outputGradient = _outputGradient!;
-        var inputGradient = _inputGradientView;
-        var columns = _columns[worker].AsSpan();
-        int rows = _geometry.ColumnRows;
+        var output = _outputView!.Span;
+        var bias = _parameters.AsSpan(_bias!.Offset, _filters);
         int positions = _geometry.ColumnCount;
-        int imageLength = _geometry.ImageLength;
-        int outputLength = _filters * positions;
-        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
-
+        int rowStride = _batch * positions;
         for (int b = first; b < end; b++)
         {
-            var gradient = outputGradient.Span.Slice(b * outputLength, outputLength);
-
-            // The columns are rebuilt rather than kept from forward: a batch of them can be tens of megabytes.
-            Im2Col.ImageToColumns(_geometry, input.Span.Slice(b * imageLength, imageLength), columns);
-
-            // (filters, OH·OW) · (OH·OW, C·k·k) = (filters, C·k·k) for this sample only.
-            Gemm.Multiply(
-                Transpose.No, Transpose.Yes, _filters, rows, positions, gradient, columns,
-                _weightPartials.AsSpan(b * _filters * rows, _filters * rows), threads: _gemmThreads);
-
-            var biasPartial = _biasPartials.AsSpan(b * _filters, _filters);
             for (int f = 0; f < _filters; f++)
             {
-                biasPartial[f] = SumInOrder(gradient.Slice(f * positions, positions));
+                var source = _filterMajor.AsSpan(f * rowStride + b * positions, positions);
+                TensorPrimitives.Add(source, bias[f], output.Slice((b * _filters + f) * positions, positions));
             }
+        }
+    }
 
-            if (inputGradient is null)
+    // dY (batch, filters, OH·OW) → (filters, batch·OH·OW).
+    private void GatherGradientRange(int worker, int first, int end)
+    {
+        var outputGradient = _outputGradient!.Span;
+        int positions = _geometry.ColumnCount;
+        int rowStride = _batch * positions;
+        for (int b = first; b < end; b++)
+        {
+            for (int f = 0; f < _filters; f++)
             {
-                continue;
+                outputGradient.Slice((b * _filters + f) * positions, positions)
+                    .CopyTo(_filterMajor.AsSpan(f * rowStride + b * positions, positions));
             }
+        }
+    }
 
-            // (C·k·k, filters) · (filters, OH·OW) = (C·k·k, OH·OW), then scattered back onto the image.
+    // Column gradients [b·OH·OW, (b+1)·OH·OW) are added back onto sample b's image gradient.
+    private void ColumnsToImageRange(int worker, int first, int end)
+    {
+        var inputGradient = _inputGradientView!.Span;
+        int imageLength = _geometry.ImageLength;
+        int positions = _geometry.ColumnCount;
+        int rowStride = _batch * positions;
+        for (int b = first; b < end; b++)
+        {
+            var image = inputGradient.Slice(b * imageLength, imageLength);
+            image.Clear();
+            Im2Col.AddColumnsToImage(_geometry, _columns.AsSpan(b * positions), image, rowStride);
+        }
+    }
+
+    // The GEMM pads C to whole micro-tiles, so a few filters over a small kernel (32 × 9) waste most of a
+    // tile; the transposed product columns·dYᵀ = dWᵀ then wastes less. Each element is the same chain of
+    // multiply-adds over k in ascending order either way, so the choice changes speed, not bits.
+    private void WeightGradient(int rows, int columns, Span<float> weightGradient, int threads)
+    {
+        if (Gemm.PaddedTileArea(_filters, rows) <= Gemm.PaddedTileArea(rows, _filters))
+        {
             Gemm.Multiply(
-                Transpose.Yes, Transpose.No, rows, positions, _filters, weight, gradient, columns,
-                threads: _gemmThreads);
-            var imageGradient = inputGradient.Span.Slice(b * imageLength, imageLength);
-            imageGradient.Clear();
-            Im2Col.AddColumnsToImage(_geometry, columns, imageGradient);
+                Transpose.No, Transpose.Yes, _filters, rows, columns, _filterMajor, _columns, weightGradient,
+                threads: threads);
+            return;
         }
-    }
 
-    // Weight and bias gradients: sums of the per-sample parts in ascending sample order.
-    private void SumPartials(int batch)
-    {
-        int weightLength = _weight!.Length;
-        var weightGradient = _gradients.AsSpan(_weight.Offset, weightLength);
-        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        _weightPartials.AsSpan(0, weightLength).CopyTo(weightGradient);
-        _biasPartials.AsSpan(0, _filters).CopyTo(biasGradient);
-        for (int b = 1; b < batch; b++)
+        // (C·k·k, batch·OH·OW) · (batch·OH·OW, filters) = (C·k·k, filters), then transposed into place.
+        var transposed = _transposedWeightGradient.AsSpan(0, rows * _filters);
+        Gemm.Multiply(
+            Transpose.No, Transpose.Yes, rows, _filters, columns, _columns, _filterMajor, transposed,
+            threads: threads);
+        for (int f = 0; f < _filters; f++)
         {
-            var weightPartial = _weightPartials.AsSpan(b * weightLength, weightLength);
-            TensorPrimitives.Add(weightGradient, weightPartial, weightGradient);
-            TensorPrimitives.Add(biasGradient, _biasPartials.AsSpan(b * _filters, _filters), biasGradient);
-        }
-    }
-
-    private void PrepareWorkers(int batch, int threads, bool needPartials)
-    {
-        int workers = ParallelRanges.Workers(batch, threads);
-        _gemmThreads = Math.Max(1, threads / workers);
-        int columnLength = _geometry.ColumnRows * _geometry.ColumnCount;
-        if (_columns.Length < workers)
-        {
-            var grown = new float[workers][];
-            for (int w = 0; w < workers; w++)
+            for (int r = 0; r < rows; r++)
             {
-                grown[w] = w < _columns.Length ? _columns[w] : new float[columnLength];
+                weightGradient[f * rows + r] = transposed[r * _filters + f];
             }
-
-            _columns = grown;
-        }
-
-        if (needPartials && _weightPartials.Length < batch * _weight!.Length)
-        {
-            _weightPartials = new float[batch * _weight.Length];
-            _biasPartials = new float[batch * _filters];
         }
     }
 
-    // A plain left-to-right sum: TensorPrimitives.Sum's association depends on the data's memory alignment.
-    private static float SumInOrder(ReadOnlySpan<float> values)
+    private void Prepare(int batch)
     {
-        float sum = 0f;
-        foreach (float v in values)
+        _batch = batch;
+        long columnLength = (long)_geometry.ColumnRows * batch * _geometry.ColumnCount;
+        long filterMajorLength = (long)_filters * batch * _geometry.ColumnCount;
+        if (_columns.Length < columnLength)
         {
-            sum += v;
+            _columns = new float[checked((int)columnLength)];
         }
 
-        return sum;
+        if (_filterMajor.Length < filterMajorLength)
+        {
+            _filterMajor = new float[checked((int)filterMajorLength)];
+        }
     }
 
     // He et al. 2015 ("Delving Deep into Rectifiers"): N(0, 2 / fanIn), drawn from the segment's own stream so a

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
@@ -112,6 +114,12 @@ public sealed class MaxPool2D : Layer
             var image = input.Slice(b * g.ImageLength, g.ImageLength);
             var pooled = output.Slice(b * outputLength, outputLength);
             var winners = _argmax.AsSpan(b * outputLength, outputLength);
+            if (g.Kernel == 2 && g.Stride == 2)
+            {
+                PoolTwoByTwo(g, image, pooled, winners);
+                continue;
+            }
+
             int o = 0;
             for (int c = 0; c < g.Channels; c++)
             {
@@ -141,6 +149,41 @@ public sealed class MaxPool2D : Layer
             }
         }
     }
+
+    // The common 2×2, stride 2 window without per-element bounds checks; same winners as the general loop.
+    private static void PoolTwoByTwo(in ConvGeometry g, ReadOnlySpan<float> image, Span<float> pooled, Span<int> winners)
+    {
+        ref float x = ref MemoryMarshal.GetReference(image);
+        ref float y = ref MemoryMarshal.GetReference(pooled);
+        ref int w = ref MemoryMarshal.GetReference(winners);
+        int width = g.Width;
+        int o = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int start = (c * g.Height + 2 * oh) * width;
+                for (int ow = 0; ow < g.OutWidth; ow++, o++, start += 2)
+                {
+                    // Candidates in row-major order; strictly greater keeps the first maximum on ties.
+                    // Branch-free selects: the winner is data-dependent, so branches would mispredict.
+                    int best = start;
+                    float max = Unsafe.Add(ref x, start);
+                    best = Select(Unsafe.Add(ref x, start + 1) > max, start + 1, best);
+                    max = Unsafe.Add(ref x, best);
+                    best = Select(Unsafe.Add(ref x, start + width) > max, start + width, best);
+                    max = Unsafe.Add(ref x, best);
+                    best = Select(Unsafe.Add(ref x, start + width + 1) > max, start + width + 1, best);
+                    max = Unsafe.Add(ref x, best);
+                    Unsafe.Add(ref y, o) = max;
+                    Unsafe.Add(ref w, o) = best;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Select(bool condition, int whenTrue, int whenFalse) => condition ? whenTrue : whenFalse;
 
     private void BackwardRange(int worker, int first, int end)
     {
