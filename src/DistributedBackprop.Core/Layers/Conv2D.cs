@@ -7,28 +7,33 @@ using DistributedBackprop.Core.Tensors;
 namespace DistributedBackprop.Core.Layers;
 
 /// <summary>
-/// 2-D convolution over (channels, height, width) images with square kernels and zero padding, computed for
-/// the whole batch as one im2col followed by one GEMM per pass.
+/// 2-D convolution over (channels, height, width) images with square kernels and zero padding, computed as
+/// im2col followed by GEMMs over groups of samples.
 /// </summary>
 /// <remarks>
 /// Parameters: <c>weight</c> (filters, inChannels, k, k), He-normal; <c>bias</c> (filters), zeros.
-/// The batch's columns form one (C·k·k, batch·OH·OW) matrix, so forward is W·columns, the weight gradient is
-/// dY·columnsᵀ with the whole batch in its k dimension (which the GEMM never splits across threads), and the
-/// input gradient is Wᵀ·dY scattered back by col2im. im2col, col2im and the layout changes are spread over
-/// samples, each writing its own place, so results are bit-identical for any thread count.
+/// The batch is cut into groups of a fixed number of samples (set by the geometry alone, never by the thread
+/// count), each with its own (C·k·k, group·OH·OW) column matrix, small enough to stay in L2 between im2col and
+/// its GEMM. Forward (W·columns) and the input gradient (Wᵀ·dY, then col2im) are independent per group and
+/// spread over <see cref="LayerContext.Threads"/>. The weight gradient dY·columnsᵀ runs group after group in
+/// order, accumulating into dW: the GEMM continues each element's multiply-add chain through C, so this is
+/// the same chain over the whole batch as one GEMM would compute, and results are bit-identical for any
+/// thread count.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
+    // Columns per group: a (C·k·k × ~2048) column block of a 3×3 conv over 32 channels is about 2.4 MB, which
+    // stays in this machine's L2; a whole batch's column matrix streamed from memory halved the GEMM's speed.
+    private const int GroupColumnsTarget = 2048;
+
     private readonly int _filters;
     private readonly int _kernelSize;
     private readonly int _stride;
     private readonly int _padding;
     private readonly TensorBuffer _output = new();
     private readonly TensorBuffer _inputGradient = new();
-    private readonly Action<int, int, int> _imageToColumnsRange;
-    private readonly Action<int, int, int> _scatterOutputRange;
-    private readonly Action<int, int, int> _gatherGradientRange;
-    private readonly Action<int, int, int> _columnsToImageRange;
+    private readonly Action<int, int, int> _forwardRange;
+    private readonly Action<int, int, int> _inputGradientRange;
 
     private ConvGeometry _geometry;
     private ParameterSegment? _weight;
@@ -36,11 +41,16 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // columns: (C·k·k, batch·OH·OW), written by forward and read by the weight gradient, then reused for the
-    // column gradient Wᵀ·dY. Kept from forward: rebuilding it would cost another im2col per step.
+    // Samples per group; the last group of a batch may hold fewer.
+    private int _groupSamples;
+
+    // Group g's columns: (C·k·k, samples·OH·OW) at g·C·k·k·groupSamples·OH·OW. Written by forward and read by
+    // the weight gradient, then overwritten by the column gradient Wᵀ·dY. Kept from forward: rebuilding it
+    // would cost another im2col per step.
     private float[] _columns = [];
 
-    // filterMajor: (filters, batch·OH·OW), the GEMM's view of the output in forward and of dY in backward.
+    // Group g's (filters, samples·OH·OW) product at g·filters·groupSamples·OH·OW: forward's output before it
+    // is laid out per sample, and backward's dY in the same layout.
     private float[] _filterMajor = [];
 
     // (C·k·k, filters) scratch for a weight gradient computed transposed; see WeightGradient.
@@ -52,6 +62,9 @@ public sealed class Conv2D : Layer
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
     private int _batch;
+
+    // Threads each group's GEMM may use: more than one only when there are fewer groups than threads.
+    private int _gemmThreads = 1;
 
     public Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0)
     {
@@ -79,10 +92,8 @@ public sealed class Conv2D : Layer
         _kernelSize = kernelSize;
         _stride = stride;
         _padding = padding;
-        _imageToColumnsRange = ImageToColumnsRange;
-        _scatterOutputRange = ScatterOutputRange;
-        _gatherGradientRange = GatherGradientRange;
-        _columnsToImageRange = ColumnsToImageRange;
+        _forwardRange = ForwardRange;
+        _inputGradientRange = InputGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -123,17 +134,8 @@ public sealed class Conv2D : Layer
         _outputView = output;
         Prepare(batch);
 
-        ParallelRanges.For(batch, context.Threads, _imageToColumnsRange);
-
-        // (filters, C·k·k) · (C·k·k, batch·OH·OW) = (filters, batch·OH·OW)
-        int rows = _geometry.ColumnRows;
-        int columns = batch * _geometry.ColumnCount;
-        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
-        Gemm.Multiply(
-            Transpose.No, Transpose.No, _filters, columns, rows, weight, _columns, _filterMajor,
-            threads: context.Threads);
-
-        ParallelRanges.For(batch, context.Threads, _scatterOutputRange);
+        _gemmThreads = GemmThreads(GroupCount(batch), context.Threads);
+        ParallelRanges.For(GroupCount(batch), context.Threads, _forwardRange);
 
         _outputView = null;
         return output;
@@ -150,36 +152,25 @@ public sealed class Conv2D : Layer
         }
 
         int batch = outputGradient.Shape[0];
-        int rows = _geometry.ColumnRows;
-        int columns = batch * _geometry.ColumnCount;
-        _outputGradient = outputGradient;
-        ParallelRanges.For(batch, context.Threads, _gatherGradientRange);
-
-        // (filters, batch·OH·OW) · (batch·OH·OW, C·k·k) = (filters, C·k·k): the batch is the GEMM's k.
-        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
-        WeightGradient(rows, columns, weightGradient, context.Threads);
-
-        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        for (int f = 0; f < _filters; f++)
+        int groups = GroupCount(batch);
+        for (int g = 0; g < groups; g++)
         {
-            biasGradient[f] = OrderedSum.Sum(_filterMajor.AsSpan(f * columns, columns));
+            GatherGradient(outputGradient.Span, g);
         }
 
-        _outputGradient = null;
+        WeightGradient(groups, context.Threads);
+        BiasGradient(outputGradient.Span, batch);
         if (!needInputGradient)
         {
             return null;
         }
 
-        // (C·k·k, filters) · (filters, batch·OH·OW) = (C·k·k, batch·OH·OW), over the columns no longer needed.
-        var weight = _parameters.AsSpan(_weight.Offset, _weight.Length);
-        Gemm.Multiply(
-            Transpose.Yes, Transpose.No, rows, columns, _filters, weight, _filterMajor, _columns,
-            threads: context.Threads);
-
         var inputGradient = _inputGradient.Get(batch, InputShape);
+        _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
-        ParallelRanges.For(batch, context.Threads, _columnsToImageRange);
+        _gemmThreads = GemmThreads(groups, context.Threads);
+        ParallelRanges.For(groups, context.Threads, _inputGradientRange);
+        _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;
     }
@@ -207,112 +198,182 @@ public sealed class Conv2D : Layer
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
         _transposedWeightGradient = new float[_weight.Length];
+        _groupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
 
-    // Sample b's image becomes columns [b·OH·OW, (b+1)·OH·OW) of the batch's column matrix.
-    private void ImageToColumnsRange(int worker, int first, int end)
+    // Per group: im2col, (filters, C·k·k) · (C·k·k, samples·OH·OW), then bias and the per-sample layout.
+    private void ForwardRange(int worker, int firstGroup, int endGroup)
     {
         var input = _input!.Span;
-        int imageLength = _geometry.ImageLength;
-        int positions = _geometry.ColumnCount;
-        int rowStride = _batch * positions;
-        for (int b = first; b < end; b++)
-        {
-            var image = input.Slice(b * imageLength, imageLength);
-            Im2Col.ImageToColumns(_geometry, image, _columns.AsSpan(b * positions), rowStride);
-        }
-    }
-
-    // (filters, batch·OH·OW) + bias → output (batch, filters, OH·OW).
-    private void ScatterOutputRange(int worker, int first, int end)
-    {
         var output = _outputView!.Span;
+        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
         var bias = _parameters.AsSpan(_bias!.Offset, _filters);
+        int rows = _geometry.ColumnRows;
         int positions = _geometry.ColumnCount;
-        int rowStride = _batch * positions;
-        for (int b = first; b < end; b++)
-        {
-            for (int f = 0; f < _filters; f++)
-            {
-                var source = _filterMajor.AsSpan(f * rowStride + b * positions, positions);
-                TensorPrimitives.Add(source, bias[f], output.Slice((b * _filters + f) * positions, positions));
-            }
-        }
-    }
-
-    // dY (batch, filters, OH·OW) → (filters, batch·OH·OW).
-    private void GatherGradientRange(int worker, int first, int end)
-    {
-        var outputGradient = _outputGradient!.Span;
-        int positions = _geometry.ColumnCount;
-        int rowStride = _batch * positions;
-        for (int b = first; b < end; b++)
-        {
-            for (int f = 0; f < _filters; f++)
-            {
-                outputGradient.Slice((b * _filters + f) * positions, positions)
-                    .CopyTo(_filterMajor.AsSpan(f * rowStride + b * positions, positions));
-            }
-        }
-    }
-
-    // Column gradients [b·OH·OW, (b+1)·OH·OW) are added back onto sample b's image gradient.
-    private void ColumnsToImageRange(int worker, int first, int end)
-    {
-        var inputGradient = _inputGradientView!.Span;
         int imageLength = _geometry.ImageLength;
-        int positions = _geometry.ColumnCount;
-        int rowStride = _batch * positions;
-        for (int b = first; b < end; b++)
+        for (int g = firstGroup; g < endGroup; g++)
         {
-            var image = inputGradient.Slice(b * imageLength, imageLength);
-            image.Clear();
-            Im2Col.AddColumnsToImage(_geometry, _columns.AsSpan(b * positions), image, rowStride);
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            var columns = GroupColumns(g, width);
+            var product = GroupProduct(g, width);
+            for (int i = 0; i < samples; i++)
+            {
+                var image = input.Slice((first + i) * imageLength, imageLength);
+                Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], width);
+            }
+
+            Gemm.Multiply(
+                Transpose.No, Transpose.No, _filters, width, rows, weight, columns, product, threads: _gemmThreads);
+
+            for (int i = 0; i < samples; i++)
+            {
+                for (int f = 0; f < _filters; f++)
+                {
+                    var source = product.Slice(f * width + i * positions, positions);
+                    TensorPrimitives.Add(source, bias[f], output.Slice(((first + i) * _filters + f) * positions));
+                }
+            }
         }
     }
 
+    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW).
+    private void GatherGradient(ReadOnlySpan<float> outputGradient, int g)
+    {
+        var (first, samples) = GroupSamples(g);
+        int positions = _geometry.ColumnCount;
+        int width = samples * positions;
+        var product = GroupProduct(g, width);
+        for (int i = 0; i < samples; i++)
+        {
+            for (int f = 0; f < _filters; f++)
+            {
+                outputGradient.Slice(((first + i) * _filters + f) * positions, positions)
+                    .CopyTo(product.Slice(f * width + i * positions, positions));
+            }
+        }
+    }
+
+    // dW (filters, C·k·k) = Σ over groups, in group order, of dY_g · columns_gᵀ; see the class remarks.
     // The GEMM pads C to whole micro-tiles, so a few filters over a small kernel (32 × 9) waste most of a
     // tile; the transposed product columns·dYᵀ = dWᵀ then wastes less. Each element is the same chain of
-    // multiply-adds over k in ascending order either way, so the choice changes speed, not bits.
-    private void WeightGradient(int rows, int columns, Span<float> weightGradient, int threads)
+    // multiply-adds either way, so the choice changes speed, not bits.
+    private void WeightGradient(int groups, int threads)
     {
-        if (Gemm.PaddedTileArea(_filters, rows) <= Gemm.PaddedTileArea(rows, _filters))
+        int rows = _geometry.ColumnRows;
+        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
+        bool transposed = Gemm.PaddedTileArea(rows, _filters) < Gemm.PaddedTileArea(_filters, rows);
+        var target = transposed ? _transposedWeightGradient.AsSpan() : weightGradient;
+        for (int g = 0; g < groups; g++)
         {
-            Gemm.Multiply(
-                Transpose.No, Transpose.Yes, _filters, rows, columns, _filterMajor, _columns, weightGradient,
-                threads: threads);
-            return;
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            var columns = GroupColumns(g, width);
+            var product = GroupProduct(g, width);
+            if (transposed)
+            {
+                // (C·k·k, samples·OH·OW) · (samples·OH·OW, filters) = (C·k·k, filters)
+                Gemm.Multiply(
+                    Transpose.No, Transpose.Yes, rows, _filters, width, columns, product, target,
+                    accumulate: g > 0, threads: threads);
+            }
+            else
+            {
+                // (filters, samples·OH·OW) · (samples·OH·OW, C·k·k) = (filters, C·k·k)
+                Gemm.Multiply(
+                    Transpose.No, Transpose.Yes, _filters, rows, width, product, columns, target,
+                    accumulate: g > 0, threads: threads);
+            }
         }
 
-        // (C·k·k, batch·OH·OW) · (batch·OH·OW, filters) = (C·k·k, filters), then transposed into place.
-        var transposed = _transposedWeightGradient.AsSpan(0, rows * _filters);
-        Gemm.Multiply(
-            Transpose.No, Transpose.Yes, rows, _filters, columns, _columns, _filterMajor, transposed,
-            threads: threads);
-        for (int f = 0; f < _filters; f++)
+        if (transposed)
         {
-            for (int r = 0; r < rows; r++)
+            for (int f = 0; f < _filters; f++)
             {
-                weightGradient[f * rows + r] = transposed[r * _filters + f];
+                for (int r = 0; r < rows; r++)
+                {
+                    weightGradient[f * rows + r] = target[r * _filters + f];
+                }
             }
         }
     }
+
+    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double.
+    private void BiasGradient(ReadOnlySpan<float> outputGradient, int batch)
+    {
+        int positions = _geometry.ColumnCount;
+        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
+        for (int f = 0; f < _filters; f++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                sum += OrderedSum.Sum(outputGradient.Slice((b * _filters + f) * positions, positions));
+            }
+
+            biasGradient[f] = (float)sum;
+        }
+    }
+
+    // Per group: (C·k·k, filters) · (filters, samples·OH·OW) over the columns no longer needed, then col2im.
+    private void InputGradientRange(int worker, int firstGroup, int endGroup)
+    {
+        var inputGradient = _inputGradientView!.Span;
+        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
+        int rows = _geometry.ColumnRows;
+        int positions = _geometry.ColumnCount;
+        int imageLength = _geometry.ImageLength;
+        for (int g = firstGroup; g < endGroup; g++)
+        {
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            var columns = GroupColumns(g, width);
+            var product = GroupProduct(g, width);
+            Gemm.Multiply(
+                Transpose.Yes, Transpose.No, rows, width, _filters, weight, product, columns, threads: _gemmThreads);
+
+            for (int i = 0; i < samples; i++)
+            {
+                var image = inputGradient.Slice((first + i) * imageLength, imageLength);
+                image.Clear();
+                Im2Col.AddColumnsToImage(_geometry, columns[(i * positions)..], image, width);
+            }
+        }
+    }
+
+    private static int GemmThreads(int groups, int threads) =>
+        Math.Max(1, threads / ParallelRanges.Workers(groups, threads));
+
+    private int GroupCount(int batch) => (batch + _groupSamples - 1) / _groupSamples;
+
+    private (int First, int Count) GroupSamples(int g)
+    {
+        int first = g * _groupSamples;
+        return (first, Math.Min(_groupSamples, _batch - first));
+    }
+
+    // Group g's column matrix: (C·k·k, width).
+    private Span<float> GroupColumns(int g, int width) =>
+        _columns.AsSpan(g * _geometry.ColumnRows * _groupSamples * _geometry.ColumnCount, _geometry.ColumnRows * width);
+
+    // Group g's product matrix: (filters, width).
+    private Span<float> GroupProduct(int g, int width) =>
+        _filterMajor.AsSpan(g * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
 
     private void Prepare(int batch)
     {
         _batch = batch;
         long columnLength = (long)_geometry.ColumnRows * batch * _geometry.ColumnCount;
-        long filterMajorLength = (long)_filters * batch * _geometry.ColumnCount;
+        long productLength = (long)_filters * batch * _geometry.ColumnCount;
         if (_columns.Length < columnLength)
         {
             _columns = new float[checked((int)columnLength)];
         }
 
-        if (_filterMajor.Length < filterMajorLength)
+        if (_filterMajor.Length < productLength)
         {
-            _filterMajor = new float[checked((int)filterMajorLength)];
+            _filterMajor = new float[checked((int)productLength)];
         }
     }
 
