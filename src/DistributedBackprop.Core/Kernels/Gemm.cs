@@ -46,15 +46,10 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// The area of an m×n result rounded up to whole micro-tiles of this machine's kernel: proportional to the
-    /// work the kernel really does, so a caller that can compute a product either as C or as Cᵀ (both give the
-    /// same bits) can pick the cheaper.
+    /// The micro-tile (rows, columns) of C this machine's kernel computes at once: C is padded to whole tiles,
+    /// so a caller splitting a product by rows or choosing between C and Cᵀ can avoid computing padding.
     /// </summary>
-    public static long PaddedTileArea(int m, int n)
-    {
-        var (rowTile, columnTile) = GemmKernel.TileShape(GemmIsaDetection.Best);
-        return (long)GemmPlan.RoundUp(m, rowTile) * GemmPlan.RoundUp(n, columnTile);
-    }
+    public static (int Rows, int Columns) TileShape => GemmKernel.TileShape(GemmIsaDetection.Best);
 
     /// <summary>
     /// Plain triple loop, accumulating each output element over k in ascending order.

@@ -34,6 +34,11 @@ public sealed class Conv2D : Layer
     private readonly TensorBuffer _inputGradient = new();
     private readonly Action<int, int, int> _forwardRange;
     private readonly Action<int, int, int> _inputGradientRange;
+    private readonly Action<int, int, int> _weightGradientRange;
+
+    // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
+    // compute alone.
+    private readonly int _weightGradientRowTile = Gemm.TileShape.Rows;
 
     private ConvGeometry _geometry;
     private ParameterSegment? _weight;
@@ -53,7 +58,7 @@ public sealed class Conv2D : Layer
     // is laid out per sample, and backward's dY in the same layout.
     private float[] _filterMajor = [];
 
-    // (C·k·k, filters) scratch for a weight gradient computed transposed; see WeightGradient.
+    // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
     private float[] _transposedWeightGradient = [];
 
     // State of the pass in progress, read by the range delegates.
@@ -94,6 +99,7 @@ public sealed class Conv2D : Layer
         _padding = padding;
         _forwardRange = ForwardRange;
         _inputGradientRange = InputGradientRange;
+        _weightGradientRange = WeightGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -158,7 +164,9 @@ public sealed class Conv2D : Layer
             GatherGradient(outputGradient.Span, g);
         }
 
-        WeightGradient(groups, context.Threads);
+        int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
+        ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+        TransposeWeightGradient();
         BiasGradient(outputGradient.Span, batch);
         if (!needInputGradient)
         {
@@ -256,45 +264,42 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // dW (filters, C·k·k) = Σ over groups, in group order, of dY_g · columns_gᵀ; see the class remarks.
-    // The GEMM pads C to whole micro-tiles, so a few filters over a small kernel (32 × 9) waste most of a
-    // tile; the transposed product columns·dYᵀ = dWᵀ then wastes less. Each element is the same chain of
-    // multiply-adds either way, so the choice changes speed, not bits.
-    private void WeightGradient(int groups, int threads)
+    // dWᵀ (C·k·k, filters) = Σ over groups, in group order, of columns_g · dY_gᵀ; see the class remarks. Computed
+    // transposed so that a worker can own a run of its rows, contiguous in both columns_g and dWᵀ, through all
+    // groups: one hand-off between threads per pass rather than one per group. Each element is the same chain
+    // of multiply-adds whichever worker owns its row.
+    private void WeightGradientRange(int worker, int firstTile, int endTile)
+    {
+        int rows = _geometry.ColumnRows;
+        int first = firstTile * _weightGradientRowTile;
+        int end = Math.Min(rows, endTile * _weightGradientRowTile);
+        if (first >= end)
+        {
+            return;
+        }
+
+        var target = _transposedWeightGradient.AsSpan(first * _filters, (end - first) * _filters);
+        for (int g = 0; g < GroupCount(_batch); g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            var columns = GroupColumns(g, width).Slice(first * width, (end - first) * width);
+
+            // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
+            Gemm.Multiply(
+                Transpose.No, Transpose.Yes, end - first, _filters, width, columns, GroupProduct(g, width), target,
+                accumulate: g > 0);
+        }
+    }
+
+    private void TransposeWeightGradient()
     {
         int rows = _geometry.ColumnRows;
         var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
-        bool transposed = Gemm.PaddedTileArea(rows, _filters) < Gemm.PaddedTileArea(_filters, rows);
-        var target = transposed ? _transposedWeightGradient.AsSpan() : weightGradient;
-        for (int g = 0; g < groups; g++)
+        for (int f = 0; f < _filters; f++)
         {
-            int width = GroupSamples(g).Count * _geometry.ColumnCount;
-            var columns = GroupColumns(g, width);
-            var product = GroupProduct(g, width);
-            if (transposed)
+            for (int r = 0; r < rows; r++)
             {
-                // (C·k·k, samples·OH·OW) · (samples·OH·OW, filters) = (C·k·k, filters)
-                Gemm.Multiply(
-                    Transpose.No, Transpose.Yes, rows, _filters, width, columns, product, target,
-                    accumulate: g > 0, threads: threads);
-            }
-            else
-            {
-                // (filters, samples·OH·OW) · (samples·OH·OW, C·k·k) = (filters, C·k·k)
-                Gemm.Multiply(
-                    Transpose.No, Transpose.Yes, _filters, rows, width, product, columns, target,
-                    accumulate: g > 0, threads: threads);
-            }
-        }
-
-        if (transposed)
-        {
-            for (int f = 0; f < _filters; f++)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    weightGradient[f * rows + r] = target[r * _filters + f];
-                }
+                weightGradient[f * rows + r] = _transposedWeightGradient[r * _filters + f];
             }
         }
     }

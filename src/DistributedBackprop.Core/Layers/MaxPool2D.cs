@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
@@ -165,25 +166,29 @@ public sealed class MaxPool2D : Layer
                 int start = (c * g.Height + 2 * oh) * width;
                 for (int ow = 0; ow < g.OutWidth; ow++, o++, start += 2)
                 {
-                    // Candidates in row-major order; strictly greater keeps the first maximum on ties.
-                    // Branch-free selects: the winner is data-dependent, so branches would mispredict.
-                    int best = start;
-                    float max = Unsafe.Add(ref x, start);
-                    best = Select(Unsafe.Add(ref x, start + 1) > max, start + 1, best);
-                    max = Unsafe.Add(ref x, best);
-                    best = Select(Unsafe.Add(ref x, start + width) > max, start + width, best);
-                    max = Unsafe.Add(ref x, best);
-                    best = Select(Unsafe.Add(ref x, start + width + 1) > max, start + width + 1, best);
-                    max = Unsafe.Add(ref x, best);
-                    Unsafe.Add(ref y, o) = max;
-                    Unsafe.Add(ref w, o) = best;
+                    // Candidates in row-major order; strictly greater keeps the first maximum on ties (and never
+                    // takes a NaN after the first). The winner depends on the data, so branches would mispredict:
+                    // the comparisons run in lane 0 of vector registers, which compiles to selects, not jumps.
+                    var max = Vector128.CreateScalarUnsafe(Unsafe.Add(ref x, start));
+                    var best = Vector128.CreateScalarUnsafe(start);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + 1), start + 1);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + width), start + width);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + width + 1), start + width + 1);
+                    Unsafe.Add(ref y, o) = max.ToScalar();
+                    Unsafe.Add(ref w, o) = best.ToScalar();
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Select(bool condition, int whenTrue, int whenFalse) => condition ? whenTrue : whenFalse;
+    private static void Challenge(ref Vector128<float> max, ref Vector128<int> best, float value, int index)
+    {
+        var candidate = Vector128.CreateScalarUnsafe(value);
+        var wins = Vector128.GreaterThan(candidate, max);
+        max = Vector128.ConditionalSelect(wins, candidate, max);
+        best = Vector128.ConditionalSelect(wins.AsInt32(), Vector128.CreateScalarUnsafe(index), best);
+    }
 
     private void BackwardRange(int worker, int first, int end)
     {
