@@ -126,7 +126,12 @@ public static class Im2Col
         g.Stride == 1 && g.OutHeight == g.Height && g.OutWidth == g.Width;
 
     // plane, target: (H, W) for one kernel offset; target[oh, ow] = plane[oh + dy, ow + dx] or 0 outside.
-    private static void PackRowSameSize(in ConvGeometry g, ReadOnlySpan<float> plane, int dy, int dx, Span<float> target)
+    private static void PackRowSameSize(
+        in ConvGeometry g,
+        ReadOnlySpan<float> plane,
+        int dy,
+        int dx,
+        Span<float> target)
     {
         int width = g.Width;
         int length = g.Height * width;

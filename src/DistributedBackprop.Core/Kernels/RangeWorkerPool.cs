@@ -33,7 +33,8 @@ internal sealed class RangeWorkerPool
 
     public static RangeWorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
 
-    /// <summary>Runs body(w, first, end) for every worker w of <paramref name="workers"/>; returns when all are done.</summary>
+    /// <summary>Runs body(w, first, end) for every worker w below <paramref name="workers"/>; returns when all are
+    /// done.</summary>
     public void Run(int items, int workers, Action<int, int, int> body)
     {
         int helpers = Math.Min(workers - 1, _helperCount);

@@ -35,6 +35,7 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _forwardRange;
     private readonly Action<int, int, int> _inputGradientRange;
     private readonly Action<int, int, int> _weightGradientRange;
+    private readonly Action<int, int, int> _imageToColumnsRange;
 
     // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
     // compute alone.
@@ -50,8 +51,8 @@ public sealed class Conv2D : Layer
     private int _groupSamples;
 
     // Group g's columns: (C·k·k, samples·OH·OW) at g·C·k·k·groupSamples·OH·OW. Written by forward and read by
-    // the weight gradient, then overwritten by the column gradient Wᵀ·dY. Kept from forward: rebuilding it
-    // would cost another im2col per step.
+    // the weight gradient, then overwritten by the column gradient Wᵀ·dY. Kept from a training forward:
+    // rebuilding it would cost another im2col per step.
     private float[] _columns = [];
 
     // Group g's (filters, samples·OH·OW) product at g·filters·groupSamples·OH·OW: forward's output before it
@@ -67,6 +68,9 @@ public sealed class Conv2D : Layer
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
     private int _batch;
+
+    // Whether _columns holds every group's columns of the last forward's input (training mode).
+    private bool _columnsKept;
 
     // Threads each group's GEMM may use: more than one only when there are fewer groups than threads.
     private int _gemmThreads = 1;
@@ -100,6 +104,7 @@ public sealed class Conv2D : Layer
         _forwardRange = ForwardRange;
         _inputGradientRange = InputGradientRange;
         _weightGradientRange = WeightGradientRange;
+        _imageToColumnsRange = ImageToColumnsRange;
     }
 
     public override string Type => "conv2d";
@@ -138,10 +143,15 @@ public sealed class Conv2D : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        Prepare(batch);
+        _batch = batch;
 
-        _gemmThreads = GemmThreads(GroupCount(batch), context.Threads);
-        ParallelRanges.For(GroupCount(batch), context.Threads, _forwardRange);
+        // Training keeps every group's columns for the weight gradient; evaluation (often on large batches) only
+        // needs one column block per worker.
+        int groups = GroupCount(batch);
+        _columnsKept = context.Training;
+        EnsureSlots(_columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads));
+        _gemmThreads = GemmThreads(groups, context.Threads);
+        ParallelRanges.For(groups, context.Threads, _forwardRange);
 
         _outputView = null;
         return output;
@@ -159,6 +169,13 @@ public sealed class Conv2D : Layer
 
         int batch = outputGradient.Shape[0];
         int groups = GroupCount(batch);
+        if (!_columnsKept)
+        {
+            EnsureSlots(groups);
+            ParallelRanges.For(groups, context.Threads, _imageToColumnsRange);
+            _columnsKept = true;
+        }
+
         for (int g = 0; g < groups; g++)
         {
             GatherGradient(outputGradient.Span, g);
@@ -220,18 +237,14 @@ public sealed class Conv2D : Layer
         var bias = _parameters.AsSpan(_bias!.Offset, _filters);
         int rows = _geometry.ColumnRows;
         int positions = _geometry.ColumnCount;
-        int imageLength = _geometry.ImageLength;
         for (int g = firstGroup; g < endGroup; g++)
         {
             var (first, samples) = GroupSamples(g);
             int width = samples * positions;
-            var columns = GroupColumns(g, width);
-            var product = GroupProduct(g, width);
-            for (int i = 0; i < samples; i++)
-            {
-                var image = input.Slice((first + i) * imageLength, imageLength);
-                Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], width);
-            }
+            int slot = _columnsKept ? g : worker;
+            var columns = GroupColumns(slot, width);
+            var product = GroupProduct(slot, width);
+            ImageToColumns(input, g, columns);
 
             Gemm.Multiply(
                 Transpose.No, Transpose.No, _filters, width, rows, weight, columns, product, threads: _gemmThreads);
@@ -244,6 +257,29 @@ public sealed class Conv2D : Layer
                     TensorPrimitives.Add(source, bias[f], output.Slice(((first + i) * _filters + f) * positions));
                 }
             }
+        }
+    }
+
+    // Group g's samples → its (C·k·k, samples·OH·OW) column matrix.
+    private void ImageToColumns(ReadOnlySpan<float> input, int g, Span<float> columns)
+    {
+        var (first, samples) = GroupSamples(g);
+        int positions = _geometry.ColumnCount;
+        int imageLength = _geometry.ImageLength;
+        for (int i = 0; i < samples; i++)
+        {
+            var image = input.Slice((first + i) * imageLength, imageLength);
+            Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], samples * positions);
+        }
+    }
+
+    // Rebuilds the kept columns when backward follows an evaluation-mode forward.
+    private void ImageToColumnsRange(int worker, int firstGroup, int endGroup)
+    {
+        for (int g = firstGroup; g < endGroup; g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            ImageToColumns(_input!.Span, g, GroupColumns(g, width));
         }
     }
 
@@ -358,19 +394,19 @@ public sealed class Conv2D : Layer
         return (first, Math.Min(_groupSamples, _batch - first));
     }
 
-    // Group g's column matrix: (C·k·k, width).
-    private Span<float> GroupColumns(int g, int width) =>
-        _columns.AsSpan(g * _geometry.ColumnRows * _groupSamples * _geometry.ColumnCount, _geometry.ColumnRows * width);
+    // Column matrix slot (a group's, or a worker's in evaluation): (C·k·k, width).
+    private Span<float> GroupColumns(int slot, int width) =>
+        _columns.AsSpan(
+            slot * _geometry.ColumnRows * _groupSamples * _geometry.ColumnCount, _geometry.ColumnRows * width);
 
-    // Group g's product matrix: (filters, width).
-    private Span<float> GroupProduct(int g, int width) =>
-        _filterMajor.AsSpan(g * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
+    // Product matrix slot: (filters, width).
+    private Span<float> GroupProduct(int slot, int width) =>
+        _filterMajor.AsSpan(slot * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
 
-    private void Prepare(int batch)
+    private void EnsureSlots(int slots)
     {
-        _batch = batch;
-        long columnLength = (long)_geometry.ColumnRows * batch * _geometry.ColumnCount;
-        long productLength = (long)_filters * batch * _geometry.ColumnCount;
+        long columnLength = (long)_geometry.ColumnRows * slots * _groupSamples * _geometry.ColumnCount;
+        long productLength = (long)_filters * slots * _groupSamples * _geometry.ColumnCount;
         if (_columns.Length < columnLength)
         {
             _columns = new float[checked((int)columnLength)];

@@ -152,7 +152,11 @@ public sealed class MaxPool2D : Layer
     }
 
     // The common 2×2, stride 2 window without per-element bounds checks; same winners as the general loop.
-    private static void PoolTwoByTwo(in ConvGeometry g, ReadOnlySpan<float> image, Span<float> pooled, Span<int> winners)
+    private static void PoolTwoByTwo(
+        in ConvGeometry g,
+        ReadOnlySpan<float> image,
+        Span<float> pooled,
+        Span<int> winners)
     {
         ref float x = ref MemoryMarshal.GetReference(image);
         ref float y = ref MemoryMarshal.GetReference(pooled);
