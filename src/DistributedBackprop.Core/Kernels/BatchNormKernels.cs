@@ -10,7 +10,8 @@ namespace DistributedBackprop.Core.Kernels;
 /// </summary>
 internal static class BatchNormKernels
 {
-    /// <summary>x, normalized, output: (n). normalized = (x − mean)·inverseStd; output = γ·normalized + β.</summary>
+    /// <summary>x, normalized, output: (n). normalized = (x - mean)·inverseStd; output = γ·normalized + β.
+    /// </summary>
     public static void Normalize(
         ReadOnlySpan<float> x,
         float mean,

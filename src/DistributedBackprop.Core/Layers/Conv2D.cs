@@ -300,7 +300,7 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // dWᵀ (C·k·k, filters) = Σ over groups, in group order, of columns_g · dY_gᵀ; see the class remarks. Computed
+    // dWᵀ (C·k·k, filters) = the sum over groups, in group order, of columns_g · dY_gᵀ (class remarks). Computed
     // transposed so that a worker can own a run of its rows, contiguous in both columns_g and dWᵀ, through all
     // groups: one hand-off between threads per pass rather than one per group. Each element is the same chain
     // of multiply-adds whichever worker owns its row.

@@ -9,7 +9,12 @@ using DistributedBackprop.Core.Reduction;
 namespace DistributedBackprop.Core.Training;
 
 /// <summary>The outcome of a finished run.</summary>
-public sealed record TrainingResult(int Epochs, double TestLoss, double TestAccuracy, double ElapsedSeconds, double TrainingSeconds);
+public sealed record TrainingResult(
+    int Epochs,
+    double TestLoss,
+    double TestAccuracy,
+    double ElapsedSeconds,
+    double TrainingSeconds);
 
 /// <summary>
 /// The single-process trainer and the reference for the cluster: a cluster run with any number of workers and
@@ -63,7 +68,8 @@ public sealed class Trainer
     public int StepsPerEpoch => _gradient.Sampler.StepsPerEpoch;
 
     /// <summary>Builds and initialises the model a run with this spec, data and seed starts from.</summary>
-    /// <exception cref="ModelSpecException">The model does not fit the data, e.g. the output is not one logit per class.</exception>
+    /// <exception cref="ModelSpecException">The model does not fit the data, e.g. the output is not one logit
+    /// per class.</exception>
     public static Model CreateModel(ModelSpec spec, Dataset train, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -115,7 +121,8 @@ public sealed class Trainer
                 Workers: 1));
         }
 
-        return new TrainingResult(_options.Epochs, test.MeanLoss, test.Accuracy, clock.Elapsed.TotalSeconds, trainingSeconds);
+        return new TrainingResult(
+            _options.Epochs, test.MeanLoss, test.Accuracy, clock.Elapsed.TotalSeconds, trainingSeconds);
     }
 
     /// <summary>One optimizer step: 0-based <paramref name="epoch"/> and <paramref name="step"/> within it.</summary>
