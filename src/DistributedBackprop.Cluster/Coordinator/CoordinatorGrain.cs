@@ -6,6 +6,7 @@ using DistributedBackprop.Cluster.Registry;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
+using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Cluster.Workers;
 using DistributedBackprop.Contracts.V1;
 using DistributedBackprop.Core.Models;
@@ -43,7 +44,10 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// arrays by reference.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, ILocalSiloDetails silo)
+public sealed partial class CoordinatorGrain(
+    ILogger<CoordinatorGrain> logger,
+    ILocalSiloDetails silo,
+    TrainingTelemetry telemetry)
     : Grain, ICoordinatorGrain
 {
     private RunEventLog _log = new("");
@@ -60,6 +64,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
     private DateTime? _finishedAt;
     private int _epochsDone;
     private double _lastTestAccuracy = double.NaN;
+
+    // The span of the call that started the run, which every step span links to.
+    private ActivityContext _startedBy;
+    private bool _reportedActive;
 
     private IWorkerGrain[] _workers = [];
     private WorkerInfo[] _workerInfos = [];
@@ -95,6 +103,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         _state = RunState.Pending;
         _createdAt = DateTime.UtcNow;
         await RecordAsync();
+        _startedBy = Activity.Current?.Context ?? default;
 
         // The run outlives the Start call; its turns interleave with status and event queries.
         DelayDeactivation(TimeSpan.FromDays(7));
@@ -141,12 +150,17 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
 
     private async Task RunAsync(RunSpec spec)
     {
+        // The run outlives the Start call: detach from its span so each step starts a trace of its own. The change
+        // stays inside this method's execution context.
+        Activity.Current = null;
         try
         {
             await PlaceAsync(spec);
             _state = RunState.Running;
             _startedAt = DateTime.UtcNow;
             await RecordAsync();
+            telemetry.RunStarted(RunId, _workers.Length);
+            _reportedActive = true;
             await TrainAsync(spec);
             _state = RunState.Completed;
         }
@@ -167,6 +181,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
 
         _finishedAt = DateTime.UtcNow;
         await RecordAsync();
+        if (_reportedActive)
+        {
+            telemetry.RunEnded(RunId, _workers.Length);
+        }
+
         await ReleaseAsync();
     }
 
@@ -256,6 +275,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
             {
                 test = evaluated;
                 _lastTestAccuracy = evaluated.Accuracy;
+                telemetry.TestEvaluated(RunId, evaluated.Loss, evaluated.Accuracy);
             }
 
             _epochsDone = epoch + 1;
@@ -291,9 +311,12 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
 
     private async Task<StepProgress> StepAsync(RunSpec spec, int epoch, int step)
     {
+        using var span = TrainingTelemetry.StartStepSpan(RunId, _globalStep, epoch, _startedBy);
+        long started = Stopwatch.GetTimestamp();
         var order = new StepOrder(_globalStep, epoch, step, _globalStep);
         var results = await CallWorkersAsync(
             $"epoch {epoch + 1} step {step + 1}", (w, _) => w.ComputeStepAsync(order));
+        long computed = Stopwatch.GetTimestamp();
 
         // Micro-batch losses added in micro-batch order, as the trainer does: ranks own consecutive ranges.
         double loss = 0;
@@ -305,7 +328,13 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
             }
         }
 
-        var chunkSums = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+        double[][] chunkSums;
+        using (TrainingTelemetry.StartSpan(TrainingTelemetry.ReduceSpan, RunId, _globalStep))
+        {
+            chunkSums = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+        }
+
+        long reduced = Stopwatch.GetTimestamp();
         double sumOfSquares = 0;
         foreach (var sums in chunkSums)
         {
@@ -320,7 +349,13 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
                 + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
-        await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
+        {
+            await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        }
+
+        long applied = Stopwatch.GetTimestamp();
+        telemetry.StepCompleted(RunId, Phases(results, started, computed, reduced, applied), loss, norm);
         var progress = new StepProgress
         {
             Epoch = epoch + 1,
@@ -333,6 +368,23 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, I
         };
         _globalStep++;
         return progress;
+    }
+
+    // The step's critical path: the slowest rank's compute and hand-off, then the shards' work; see StepPhases.
+    private static StepPhases Phases(
+        WorkerStepResult[] results,
+        long started,
+        long computed,
+        long reduced,
+        long applied)
+    {
+        double compute = results.Max(r => r.Timings.ComputeSeconds);
+        double handOff = results.Max(r => r.Timings.ReduceSeconds);
+        return new StepPhases(
+            Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
+            compute,
+            handOff + Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
+            Stopwatch.GetElapsedTime(reduced, applied).TotalSeconds);
     }
 
     // Each worker evaluates whole evaluator batches; adding the batches in row order reproduces the

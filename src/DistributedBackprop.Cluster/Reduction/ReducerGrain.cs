@@ -2,6 +2,7 @@ using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
+using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Core.Reduction;
 using Orleans.Concurrency;
 
@@ -13,7 +14,7 @@ namespace DistributedBackprop.Cluster.Reduction;
 /// parameter fetch happens once per version however many local workers ask.
 /// </summary>
 [RunPlacement]
-public sealed class ReducerGrain : Grain, IReducerGrain
+public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerGrain
 {
     private ReducerSetup? _setup;
     private IShardGrain[] _shards = [];
@@ -90,12 +91,15 @@ public sealed class ReducerGrain : Grain, IReducerGrain
             return;
         }
 
+        using var span = TrainingTelemetry.StartSpan(TrainingTelemetry.SiloReduceSpan, setup.RunId, _step);
         var nodes = JoinLocalNodes(setup.MicroBatches);
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
+        var slices = setup.Shards.Select(range => SliceNodes(nodes, range)).ToArray();
         await Task.WhenAll(_shards.Select((shard, j) =>
-            shard.PushAsync(new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j])))));
+            shard.PushAsync(new ShardContribution(_step, _silo, slices[j]))));
+        telemetry.GradientSent(setup.RunId, slices.Sum(nodeSlices => nodeSlices.Sum(n => (long)n.Values.Length)));
     }
 
     public Task LeaveAsync()

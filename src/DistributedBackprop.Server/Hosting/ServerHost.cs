@@ -12,9 +12,11 @@ using Microsoft.Extensions.Logging;
 namespace DistributedBackprop.Server.Hosting;
 
 /// <summary>
-/// Builds the DistributedBackprop server: an Orleans silo (see <see cref="ClusterHost"/>) and Kestrel with two
-/// endpoints: HTTP/2-only for gRPC (TrainingService, reflection, health) and HTTP/1.1 for /healthz (and room
-/// for /metrics). Used by the standalone program, <c>dbp serve</c>, the CLI's embedded mode and the tests.
+/// Builds the DistributedBackprop server: an Orleans silo (see <see cref="ClusterHost"/>), container hosting and
+/// telemetry (see <see cref="TelemetryHost"/>), and Kestrel with two endpoints: HTTP/2-only for gRPC
+/// (TrainingService, reflection, health) and HTTP/1.1 for /healthz and the Prometheus scrape path (unless
+/// <c>Telemetry:PrometheusPort</c> gives the scrape endpoint a listener of its own). Used by the standalone
+/// program, <c>dbp serve</c>, the CLI's embedded mode and the tests.
 /// </summary>
 public static partial class ServerHost
 {
@@ -71,6 +73,8 @@ public static partial class ServerHost
         });
 
         builder.AddDistributedBackpropSilo();
+        builder.AddDistributedBackpropContainerHosting();
+        builder.AddDistributedBackpropTelemetry();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(health =>
@@ -92,6 +96,14 @@ public static partial class ServerHost
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapHealthChecks("/healthz");
+
+        var telemetry = new TelemetryOptions();
+        app.Configuration.GetSection(TelemetryOptions.SectionName).Bind(telemetry);
+        if (telemetry.PrometheusPort is null)
+        {
+            app.MapPrometheusScrapingEndpoint(telemetry.PrometheusPath);
+        }
+
         return app;
     }
 

@@ -35,6 +35,21 @@ public sealed class DiscoveryTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Metrics_Http11Endpoint_ServesTheTrainingMeterToPrometheus()
+    {
+        var run = await server.Client.StartRunAsync(new StartRunRequest
+        {
+            Spec = TestSpecs.Small(server.Data.Directory, epochs: 1),
+        });
+        await RunEvents.WatchToEndAsync(server.Client, run.Id);
+        using var http = new HttpClient { BaseAddress = server.Server.HttpAddress };
+
+        string text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Contains("# TYPE dbp_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Healthz_Http11Endpoint_Ok()
     {
         using var http = new HttpClient { BaseAddress = server.Server.HttpAddress };
