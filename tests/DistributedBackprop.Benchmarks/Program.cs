@@ -6,6 +6,7 @@ IBenchmark[] registry =
 [
     new PeakBenchmark(),
     new GemmBenchmark(),
+    new ClusterBenchmark(),
 ];
 
 bool json = args.Contains("--json");

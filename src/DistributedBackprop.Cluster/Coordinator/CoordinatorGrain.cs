@@ -59,6 +59,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private IShardGrain[] _shards = [];
     private ShardRange[] _ranges = [];
     private IReducerGrain[] _reducers = [];
+    private readonly List<EpochTimings> _timings = [];
 
     private string RunId => this.GetPrimaryKeyString();
 
@@ -110,6 +111,8 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
         return Task.CompletedTask;
     }
+
+    public Task<List<EpochTimings>> GetEpochTimingsAsync() => Task.FromResult(_timings.ToList());
 
     public async Task<byte[]> GetParametersAsync()
     {
@@ -197,7 +200,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         _reducers = silos.Select(g => GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(RunId, g.Key)))
             .ToArray();
         await Task.WhenAll(silos.Select((g, k) => _reducers[k].SetupAsync(new ReducerSetup(
-            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count))));
+            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count, shardSilos))));
 
         _log.Append(new RunEvent
         {
@@ -222,6 +225,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         for (int epoch = 0; epoch < spec.Epochs; epoch++)
         {
             long epochStarted = Stopwatch.GetTimestamp();
+            _timings.Add(EpochTimings.Start(epoch + 1, _workers.Length, _reducers.Length));
             double epochLoss = 0;
             for (int step = 0; step < _stepsPerEpoch; step++)
             {
@@ -275,9 +279,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
     private async Task<StepProgress> StepAsync(RunSpec spec, int epoch, int step)
     {
+        long started = Stopwatch.GetTimestamp();
         var order = new StepOrder(_globalStep, epoch, step, _globalStep);
         var results = await CallWorkersAsync(
             $"epoch {epoch + 1} step {step + 1}", (w, _) => w.ComputeStepAsync(order));
+        long computed = Stopwatch.GetTimestamp();
 
         // Micro-batch losses added in micro-batch order, as the trainer does: ranks own consecutive ranges.
         double loss = 0;
@@ -289,11 +295,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             }
         }
 
-        var chunkSums = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+        var reductions = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
         double sumOfSquares = 0;
-        foreach (var sums in chunkSums)
+        foreach (var reduction in reductions)
         {
-            sumOfSquares = GradientNorm.Combine(sums, sumOfSquares);
+            sumOfSquares = GradientNorm.Combine(reduction.ChunkSumsOfSquares, sumOfSquares);
         }
 
         double norm = Math.Sqrt(sumOfSquares);
@@ -304,7 +310,14 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
                 + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
-        await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        var applied = await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        double optimizerSeconds = reductions.Max(r => r.Seconds) + applied.Max();
+        _timings[^1] = _timings[^1].AddStep(
+            Stopwatch.GetElapsedTime(started).TotalSeconds,
+            Stopwatch.GetElapsedTime(started, computed).TotalSeconds,
+            results,
+            optimizerSeconds,
+            Stopwatch.GetElapsedTime(computed).TotalSeconds);
         var progress = new StepProgress
         {
             Epoch = epoch + 1,

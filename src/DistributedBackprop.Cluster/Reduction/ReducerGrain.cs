@@ -1,9 +1,9 @@
+using System.Diagnostics;
 using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
 using DistributedBackprop.Core.Reduction;
-using Orleans.Concurrency;
 
 namespace DistributedBackprop.Cluster.Reduction;
 
@@ -50,25 +50,30 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         return Task.CompletedTask;
     }
 
-    public async Task<Immutable<float[]>> GetParametersAsync(long version)
+    public async Task<ParameterPull> GetParametersAsync(long version)
     {
         var setup = RequireSetup();
-        if (version != _version)
+        if (version == _version)
         {
-            var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
-            for (int j = 0; j < slices.Length; j++)
-            {
-                var range = setup.Shards[j];
-                FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
-            }
-
-            _version = version;
+            return new ParameterPull(_parameters, default);
         }
 
-        return _parameters.AsImmutable();
+        long started = Stopwatch.GetTimestamp();
+        var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
+        long bytes = 0;
+        for (int j = 0; j < slices.Length; j++)
+        {
+            var range = setup.Shards[j];
+            FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
+            bytes += CrossesSilos(setup, j) ? slices[j].Value.Length : 0;
+        }
+
+        _version = version;
+        var fetch = new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, slices.Length);
+        return new ParameterPull(_parameters, fetch);
     }
 
-    public async Task ContributeAsync(WorkerContribution contribution)
+    public async Task<TransferReport> ContributeAsync(WorkerContribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
         var setup = RequireSetup();
@@ -87,15 +92,24 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         _contributions[contribution.Rank] = contribution;
         if (_contributions.Count < setup.Ranks.Length)
         {
-            return;
+            return default;
         }
 
         var nodes = JoinLocalNodes(setup.MicroBatches);
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
-        await Task.WhenAll(_shards.Select((shard, j) =>
-            shard.PushAsync(new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j])))));
+        long started = Stopwatch.GetTimestamp();
+        var pushes = new ShardContribution[_shards.Length];
+        long bytes = 0;
+        for (int j = 0; j < pushes.Length; j++)
+        {
+            pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j]));
+            bytes += CrossesSilos(setup, j) ? pushes[j].Nodes.Sum(n => (long)n.Values.Length) : 0;
+        }
+
+        await Task.WhenAll(_shards.Select((shard, j) => shard.PushAsync(pushes[j])));
+        return new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length);
     }
 
     public Task LeaveAsync()
@@ -128,6 +142,9 @@ public sealed class ReducerGrain : Grain, IReducerGrain
     private static NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range) =>
         nodes.Select(n => new NodeSlice(
             n.Node.Start, n.Node.End, FloatBytes.From(n.Sum.AsSpan(range.Start, range.Length)))).ToArray();
+
+    // Payloads to and from a shard on this silo pass by reference; only the others travel over the network.
+    private bool CrossesSilos(ReducerSetup setup, int shard) => setup.ShardSilos[shard] != _silo;
 
     private ReducerSetup RequireSetup() =>
         _setup ?? throw new InvalidOperationException($"Reducer {this.GetPrimaryKeyString()} was not set up.");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Runs;
@@ -102,9 +103,10 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         return Task.CompletedTask;
     }
 
-    public Task<double[]> ReduceAsync(long globalStep)
+    public Task<ShardReduction> ReduceAsync(long globalStep)
     {
         var setup = RequireSetup();
+        long started = Stopwatch.GetTimestamp();
         if (globalStep != _step)
         {
             throw new InvalidOperationException(
@@ -127,12 +129,14 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
 
         _root = _nodes.First().Value.Value;
         _nodes.Clear();
-        return Task.FromResult(_updater!.PrepareGradient(FloatBytes.AsFloats(_root)));
+        var sums = _updater!.PrepareGradient(FloatBytes.AsFloats(_root));
+        return Task.FromResult(new ShardReduction(sums, Stopwatch.GetElapsedTime(started).TotalSeconds));
     }
 
-    public Task ApplyAsync(long globalStep, double globalNorm)
+    public Task<double> ApplyAsync(long globalStep, double globalNorm)
     {
         var setup = RequireSetup();
+        long started = Stopwatch.GetTimestamp();
         if (globalStep != _step || _root is null)
         {
             throw new InvalidOperationException(
@@ -143,7 +147,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         _root = null;
         _version++;
         _served = null;
-        return Task.CompletedTask;
+        return Task.FromResult(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     public Task LeaveAsync()

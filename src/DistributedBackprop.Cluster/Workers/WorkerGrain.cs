@@ -68,7 +68,7 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
         ArgumentNullException.ThrowIfNull(order);
         var (setup, replica, reducer) = RequireJoined();
         long started = Stopwatch.GetTimestamp();
-        await PullParametersAsync(reducer, replica, order.Version);
+        var pull = await PullParametersAsync(reducer, replica, order.Version);
         long pulled = Stopwatch.GetTimestamp();
 
         int microBatches = setup.Spec.MicroBatches;
@@ -96,13 +96,15 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
         }
 
         long computed = Stopwatch.GetTimestamp();
-        await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
+        var push = await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
         long reduced = Stopwatch.GetTimestamp();
 
         var timings = new StepTimings(
             Stopwatch.GetElapsedTime(started, pulled).TotalSeconds,
             Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
-            Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds);
+            Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
+            pull,
+            push);
         return new WorkerStepResult(setup.Rank, losses, correct, timings);
     }
 
@@ -131,14 +133,18 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
     }
 
     // The reducer fetches each version once per silo; the replica copies it, so the shared array stays intact.
-    private async Task PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
+    // Returns the fetch this call caused, if any.
+    private async Task<TransferReport> PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
     {
-        if (version != _version)
+        if (version == _version)
         {
-            var parameters = await reducer.GetParametersAsync(version);
-            replica.SetParameters(parameters.Value);
-            _version = version;
+            return default;
         }
+
+        var pull = await reducer.GetParametersAsync(version);
+        replica.SetParameters(pull.Parameters);
+        _version = version;
+        return pull.Fetch;
     }
 
     // The spec's thread count, else the silo's, else the processors shared among this silo's workers (counted
