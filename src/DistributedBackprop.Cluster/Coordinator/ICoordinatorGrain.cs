@@ -41,7 +41,8 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("GetEpochTimings")]
     Task<List<EpochTimings>> GetEpochTimingsAsync();
 
-    /// <summary>The current flat parameter vector (float32 bytes), assembled from the shards in slice order.</summary>
+    /// <summary>The current flat parameter vector (float32 bytes), assembled from the shards in slice order.
+    /// Call it once the run has ended: during a run the shards move to new versions under it.</summary>
     [Alias("GetParameters")]
     Task<byte[]> GetParametersAsync();
 }

@@ -25,6 +25,12 @@ public sealed class ReducerGrain : Grain, IReducerGrain
 
     // The last fetched parameter version; local workers copy it into their replicas and never write it.
     private float[] _parameters = [];
+
+    // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
+    // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
+    // serialized before it answered, and a local shard (which holds the reference and joins into it in place)
+    // has reduced and applied the step before the coordinator starts the next one.
+    private byte[][][] _slices = [];
     private long _version = -1;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -44,6 +50,7 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         }
 
         _parameters = new float[setup.ParameterCount];
+        _slices = new byte[setup.Shards.Length][][];
         _version = -1;
         _step = -1;
         _contributions.Clear();
@@ -104,7 +111,7 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         long bytes = 0;
         for (int j = 0; j < pushes.Length; j++)
         {
-            pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j]));
+            pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j], j));
             bytes += CrossesSilos(setup, j) ? pushes[j].Nodes.Sum(n => (long)n.Values.Length) : 0;
         }
 
@@ -139,9 +146,23 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         return nodes.Values.Select(v => (v.Node, v.Value)).ToList();
     }
 
-    private static NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range) =>
-        nodes.Select(n => new NodeSlice(
-            n.Node.Start, n.Node.End, FloatBytes.From(n.Sum.AsSpan(range.Start, range.Length)))).ToArray();
+    private NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range, int shard)
+    {
+        if (_slices[shard] is null || _slices[shard].Length != nodes.Count)
+        {
+            _slices[shard] = new byte[nodes.Count][];
+        }
+
+        var slices = new NodeSlice[nodes.Count];
+        for (int n = 0; n < nodes.Count; n++)
+        {
+            var buffer = _slices[shard][n] ??= new byte[range.Length * sizeof(float)];
+            nodes[n].Sum.AsSpan(range.Start, range.Length).CopyTo(FloatBytes.AsFloats(buffer));
+            slices[n] = new NodeSlice(nodes[n].Node.Start, nodes[n].Node.End, buffer);
+        }
+
+        return slices;
+    }
 
     // Payloads to and from a shard on this silo pass by reference; only the others travel over the network.
     private bool CrossesSilos(ReducerSetup setup, int shard) => setup.ShardSilos[shard] != _silo;

@@ -12,8 +12,13 @@ namespace DistributedBackprop.Benchmarks.Clusters;
 internal sealed record SingleProcessResult(double SamplesPerSecond, float[] Parameters);
 
 /// <summary>A cluster run's last epoch: samples per second (evaluation excluded), where its steps spent their
-/// time, and the final parameters.</summary>
-internal sealed record ClusterResult(double SamplesPerSecond, EpochTimings Timings, float[] Parameters);
+/// time, and the final parameters after <paramref name="Steps"/> steps.</summary>
+internal sealed record ClusterResult(
+    string RunId,
+    double SamplesPerSecond,
+    EpochTimings Timings,
+    float[] Parameters,
+    long Steps);
 
 /// <summary>Runs one spec on the single-process trainer or on a cluster; the last epoch is the measured one
 /// (the first one warms up the JIT, the caches and the connections).</summary>
@@ -73,7 +78,8 @@ internal static class BenchmarkRuns
                     case RunEvent.EventOneofCase.RunCompleted:
                         var timings = await coordinator.GetEpochTimingsAsync();
                         var parameters = FloatBytes.AsFloats(await coordinator.GetParametersAsync()).ToArray();
-                        return new ClusterResult(epochs[^1].SamplesPerSecond, timings[^1], parameters);
+                        return new ClusterResult(
+                            runId, epochs[^1].SamplesPerSecond, timings[^1], parameters, e.RunCompleted.Steps);
                     case RunEvent.EventOneofCase.RunFailed:
                         throw new InvalidOperationException($"Run {runId} failed: {e.RunFailed.Reason}");
                     case RunEvent.EventOneofCase.RunCancelled:

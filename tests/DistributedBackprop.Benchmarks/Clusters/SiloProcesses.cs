@@ -141,6 +141,10 @@ internal sealed class SiloProcesses : IAsyncDisposable
         start.Environment["Cluster__GatewayPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
 
+        // Every silo sees all the machine's cores and would give each of its workers a share of them; on one
+        // machine the silos share the cores, so one kernel thread per worker keeps them from oversubscribing.
+        start.Environment["Cluster__ThreadsPerWorker"] = "1";
+
         // Three silos and this process share two cores: workstation GC keeps them from fighting over heaps.
         start.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
