@@ -5,11 +5,13 @@ namespace DistributedBackprop.Benchmarks;
 /// <summary>
 /// GEMM GFLOP/s next to the FMA peak: square 512³ and 1024³, then the shapes an MLP with batch 128 and
 /// layers 784→256 and 256→784 multiplies: forward Y = X·Wᵀ (No, Yes), input gradient dX = dY·W (No, No) and
-/// weight gradient dW = dYᵀ·X (Yes, No).
+/// weight gradient dW = dYᵀ·X (Yes, No); then the 784→256 shapes again for batches of 16, 32 and 64.
 /// </summary>
 internal sealed class GemmBenchmark : IBenchmark
 {
     private const int Batch = 128;
+
+    private static readonly int[] SkinnyBatches = [16, 32, 64];
 
     public string Name => "gemm";
 
@@ -26,6 +28,14 @@ internal sealed class GemmBenchmark : IBenchmark
             cases.Add(($"fwd {layer}", Transpose.No, Transpose.Yes, Batch, outFeatures, inFeatures));
             cases.Add(($"dX {layer}", Transpose.No, Transpose.No, Batch, inFeatures, outFeatures));
             cases.Add(($"dW {layer}", Transpose.Yes, Transpose.No, outFeatures, inFeatures, Batch));
+        }
+
+        // Small micro-batches (16-64 rows) give skinny shapes; they must not fall off a cliff.
+        foreach (int batch in SkinnyBatches)
+        {
+            cases.Add(($"fwd 784->256 b{batch}", Transpose.No, Transpose.Yes, batch, 256, 784));
+            cases.Add(($"dX 784->256 b{batch}", Transpose.No, Transpose.No, batch, 784, 256));
+            cases.Add(($"dW 784->256 b{batch}", Transpose.Yes, Transpose.No, 256, 784, batch));
         }
 
         foreach (var (name, transposeA, transposeB, m, n, k) in cases)

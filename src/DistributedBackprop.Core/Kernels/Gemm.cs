@@ -46,6 +46,12 @@ public static partial class Gemm
     }
 
     /// <summary>
+    /// The micro-tile (rows, columns) of C this machine's kernel computes at once: C is padded to whole tiles,
+    /// so a caller splitting a product by rows or choosing between C and Cᵀ can avoid computing padding.
+    /// </summary>
+    public static (int Rows, int Columns) TileShape => GemmKernel.TileShape(GemmIsaDetection.Best);
+
+    /// <summary>
     /// Plain triple loop, accumulating each output element over k in ascending order.
     /// The oracle for the vectorized kernel's tests and the fallback on hardware without SIMD.
     /// </summary>

@@ -61,6 +61,14 @@ internal static unsafe class GemmKernel
         }
     }
 
+    /// <summary>The micro-tile (rows, columns) of C the kernel of <paramref name="isa"/> computes at once.</summary>
+    public static (int Rows, int Columns) TileShape(GemmIsa isa) => isa switch
+    {
+        GemmIsa.Vector512 => (GemmMicroKernel512.RowTile, GemmMicroKernel512.ColumnTile),
+        GemmIsa.Vector256 => (GemmMicroKernel256.RowTile, GemmMicroKernel256.ColumnTile),
+        _ => (GemmMicroKernelScalar.RowTile, GemmMicroKernelScalar.ColumnTile),
+    };
+
     private static void Run<TKernel>(in GemmProblem problem, int threads)
         where TKernel : struct, IGemmMicroKernel
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace DistributedBackprop.Core.Kernels;
 
@@ -10,14 +11,28 @@ namespace DistributedBackprop.Core.Kernels;
 public static class Im2Col
 {
     /// <summary>image: (C, H, W) → columns: (C·k·k, OH·OW); every element of columns is written.</summary>
-    public static void ImageToColumns(in ConvGeometry geometry, ReadOnlySpan<float> image, Span<float> columns)
+    public static void ImageToColumns(in ConvGeometry geometry, ReadOnlySpan<float> image, Span<float> columns) =>
+        ImageToColumns(geometry, image, columns, geometry.ColumnCount);
+
+    /// <summary>
+    /// As <see cref="ImageToColumns(in ConvGeometry, ReadOnlySpan{float}, Span{float})"/> into OH·OW columns
+    /// of a wider matrix whose rows are <paramref name="rowStride"/> apart, e.g. one sample's block of a
+    /// (C·k·k, batch·OH·OW) matrix.
+    /// </summary>
+    public static void ImageToColumns(
+        in ConvGeometry geometry,
+        ReadOnlySpan<float> image,
+        Span<float> columns,
+        int rowStride)
     {
         Debug.Assert(image.Length >= geometry.ImageLength);
-        Debug.Assert(columns.Length >= geometry.ColumnRows * geometry.ColumnCount);
+        Debug.Assert(rowStride >= geometry.ColumnCount);
+        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
 
         int k = geometry.Kernel;
         int outHeight = geometry.OutHeight;
         int outWidth = geometry.OutWidth;
+        bool same = IsSameSize(geometry);
         int row = 0;
         for (int c = 0; c < geometry.Channels; c++)
         {
@@ -26,7 +41,13 @@ public static class Im2Col
             {
                 for (int kj = 0; kj < k; kj++, row++)
                 {
-                    var target = columns.Slice(row * outHeight * outWidth, outHeight * outWidth);
+                    var target = columns.Slice(row * rowStride, outHeight * outWidth);
+                    if (same)
+                    {
+                        PackRowSameSize(geometry, plane, ki - geometry.Padding, kj - geometry.Padding, target);
+                        continue;
+                    }
+
                     PackRow(geometry, plane, ki, kj, target);
                 }
             }
@@ -43,8 +64,7 @@ public static class Im2Col
         Debug.Assert(columns.Length >= geometry.ColumnRows * geometry.ColumnCount);
 
         int k = geometry.Kernel;
-        int outHeight = geometry.OutHeight;
-        int outWidth = geometry.OutWidth;
+        int positions = geometry.ColumnCount;
         int row = 0;
         for (int c = 0; c < geometry.Channels; c++)
         {
@@ -53,10 +73,139 @@ public static class Im2Col
             {
                 for (int kj = 0; kj < k; kj++, row++)
                 {
-                    var source = columns.Slice(row * outHeight * outWidth, outHeight * outWidth);
+                    UnpackRow(geometry, columns.Slice(row * positions, positions), ki, kj, plane);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="AddColumnsToImage(in ConvGeometry, ReadOnlySpan{float}, Span{float})"/> from OH·OW columns of
+    /// a wider matrix whose rows are <paramref name="rowStride"/> apart. Consumes the columns: entries that fall
+    /// in the padding may be overwritten with zeros.
+    /// </summary>
+    public static void AddColumnsToImage(
+        in ConvGeometry geometry,
+        Span<float> columns,
+        Span<float> image,
+        int rowStride)
+    {
+        Debug.Assert(image.Length >= geometry.ImageLength);
+        Debug.Assert(rowStride >= geometry.ColumnCount);
+        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
+
+        int k = geometry.Kernel;
+        int outHeight = geometry.OutHeight;
+        int outWidth = geometry.OutWidth;
+        bool same = IsSameSize(geometry);
+        int row = 0;
+        for (int c = 0; c < geometry.Channels; c++)
+        {
+            var plane = image.Slice(c * geometry.Height * geometry.Width, geometry.Height * geometry.Width);
+            for (int ki = 0; ki < k; ki++)
+            {
+                for (int kj = 0; kj < k; kj++, row++)
+                {
+                    var source = columns.Slice(row * rowStride, outHeight * outWidth);
+                    if (same)
+                    {
+                        UnpackRowSameSize(geometry, source, ki - geometry.Padding, kj - geometry.Padding, plane);
+                        continue;
+                    }
+
                     UnpackRow(geometry, source, ki, kj, plane);
                 }
             }
+        }
+    }
+
+    // Stride 1 with the output as large as the input ("same" padding, e.g. 3×3 with padding 1): each row of the
+    // column matrix is then the plane shifted by (dy, dx) = (ki − padding, kj − padding), so it is copied as one
+    // block rather than OH short lines, and the entries that wrapped around a row edge are zeroed afterwards.
+    private static bool IsSameSize(in ConvGeometry g) =>
+        g.Stride == 1 && g.OutHeight == g.Height && g.OutWidth == g.Width;
+
+    // plane, target: (H, W) for one kernel offset; target[oh, ow] = plane[oh + dy, ow + dx] or 0 outside.
+    private static void PackRowSameSize(
+        in ConvGeometry g,
+        ReadOnlySpan<float> plane,
+        int dy,
+        int dx,
+        Span<float> target)
+    {
+        int width = g.Width;
+        int length = g.Height * width;
+        int firstRow = Math.Max(0, -dy);
+        int endRow = Math.Min(g.Height, g.Height - dy);
+        if (firstRow >= endRow || Math.Abs(dx) >= width)
+        {
+            target[..length].Clear();
+            return;
+        }
+
+        target[..(firstRow * width)].Clear();
+        target[(endRow * width)..length].Clear();
+        var (source, destination, count) = ShiftedBlock(firstRow, endRow, dy, dx, width, length);
+        plane.Slice(source, count).CopyTo(target.Slice(destination, count));
+        ClearWrappedColumns(target, firstRow, endRow, dx, width);
+    }
+
+    // The adjoint of PackRowSameSize: plane[oh + dy, ow + dx] += source[oh, ow] where inside. The wrapped
+    // entries of source are zeroed first so that one block addition adds nothing across a row edge.
+    private static void UnpackRowSameSize(in ConvGeometry g, Span<float> source, int dy, int dx, Span<float> plane)
+    {
+        int width = g.Width;
+        int length = g.Height * width;
+        int firstRow = Math.Max(0, -dy);
+        int endRow = Math.Min(g.Height, g.Height - dy);
+        if (firstRow >= endRow || Math.Abs(dx) >= width)
+        {
+            return;
+        }
+
+        ClearWrappedColumns(source, firstRow, endRow, dx, width);
+        var (from, to, count) = ShiftedBlock(firstRow, endRow, dy, dx, width, length);
+        var run = plane.Slice(from, count);
+        TensorPrimitives.Add(run, source.Slice(to, count), run);
+    }
+
+    // The block [to, to + count) of a (H, W) column row that maps onto [from, from + count) of the plane, cut to
+    // the plane's bounds; what is cut lies in wrapped columns only.
+    private static (int From, int To, int Count) ShiftedBlock(
+        int firstRow,
+        int endRow,
+        int dy,
+        int dx,
+        int width,
+        int length)
+    {
+        int from = (firstRow + dy) * width + dx;
+        int to = firstRow * width;
+        int count = (endRow - firstRow) * width;
+        if (from < 0)
+        {
+            to -= from;
+            count += from;
+            from = 0;
+        }
+
+        count = Math.Min(count, length - from);
+        return (from, to, count);
+    }
+
+    // Columns ow whose input column ow + dx falls outside [0, W), for rows [firstRow, endRow).
+    private static void ClearWrappedColumns(Span<float> rows, int firstRow, int endRow, int dx, int width)
+    {
+        if (dx == 0)
+        {
+            return;
+        }
+
+        int start = dx > 0 ? width - dx : 0;
+        int count = Math.Abs(dx);
+        for (int oh = firstRow; oh < endRow; oh++)
+        {
+            rows.Slice(oh * width + start, count).Clear();
         }
     }
 
@@ -109,6 +258,14 @@ public static class Im2Col
             var line = source.Slice(oh * outWidth, outWidth);
             var target = plane.Slice(ih * g.Width, g.Width);
             int iw = first * g.Stride - g.Padding + kj;
+            if (g.Stride == 1)
+            {
+                // One addition per element either way; the vector path only saves the bounds checks.
+                var run = target.Slice(iw, end - first);
+                TensorPrimitives.Add(run, line[first..end], run);
+                continue;
+            }
+
             for (int ow = first; ow < end; ow++, iw += g.Stride)
             {
                 target[iw] += line[ow];

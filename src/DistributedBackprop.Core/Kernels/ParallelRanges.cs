@@ -10,7 +10,10 @@ internal static class ParallelRanges
 {
     public static int Workers(int items, int threads) => Math.Clamp(threads, 1, Math.Max(1, items));
 
-    /// <summary>Runs body(worker, firstItem, endItem) for every worker; inline when there is one.</summary>
+    /// <summary>
+    /// Runs body(worker, firstItem, endItem) for every worker; inline when there is one, else on the calling
+    /// thread and <see cref="RangeWorkerPool"/>'s threads. Allocates nothing when body is a cached delegate.
+    /// </summary>
     public static void For(int items, int threads, Action<int, int, int> body)
     {
         int workers = Workers(items, threads);
@@ -23,17 +26,6 @@ internal static class ParallelRanges
         RunWorkers(items, workers, body);
     }
 
-    // Separate from For so the closure below is only allocated when work is actually split; Parallel.For itself
-    // allocates a little per call, acceptable next to the work of a layer.
     private static void RunWorkers(int items, int workers, Action<int, int, int> body) =>
-        Parallel.For(
-            0,
-            workers,
-            new ParallelOptions { MaxDegreeOfParallelism = workers },
-            worker =>
-            {
-                int first = (int)((long)items * worker / workers);
-                int end = (int)((long)items * (worker + 1) / workers);
-                body(worker, first, end);
-            });
+        RangeWorkerPool.Shared.Run(items, workers, body);
 }

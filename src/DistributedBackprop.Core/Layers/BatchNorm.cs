@@ -15,8 +15,9 @@ namespace DistributedBackprop.Core.Layers;
 /// forward writes BatchFraction·mean and BatchFraction·unbiased variance into the gradient slots of
 /// <c>running_mean</c> and <c>running_var</c>, and the optimizer applies
 /// value = (1 − momentum)·value + momentum·reduced (see <see cref="ParameterKind.RunningStatistic"/>).
-/// Evaluation normalises with the running statistics. Statistics are accumulated in double in a fixed order,
-/// one channel per worker, so results are bit-identical for any thread count.
+/// Evaluation normalises with the running statistics. Statistics are summed per (sample, channel) row in
+/// fixed float lanes (<see cref="OrderedSum"/>) and across rows in double in sample order, one channel per
+/// worker, so results are bit-identical for any thread count.
 /// </remarks>
 public sealed class BatchNorm : Layer
 {
@@ -179,25 +180,19 @@ public sealed class BatchNorm : Layer
 
         for (int c = first; c < end; c++)
         {
-            // Two passes in double: the mean first, then squared deviations from it.
+            // Two passes: the mean first, then squared deviations from it; each (sample, channel) row is
+            // summed in float lanes (OrderedSum) and the rows are added in double in sample order.
             double sum = 0;
             for (int b = 0; b < batch; b++)
             {
-                foreach (float v in Row(input, b, c))
-                {
-                    sum += v;
-                }
+                sum += OrderedSum.Sum(Row(input, b, c));
             }
 
             double mean = sum / count;
             double squares = 0;
             for (int b = 0; b < batch; b++)
             {
-                foreach (float v in Row(input, b, c))
-                {
-                    double d = v - mean;
-                    squares += d * d;
-                }
+                squares += OrderedSum.SumOfSquaredDeviations(Row(input, b, c), (float)mean);
             }
 
             double variance = squares / count;
@@ -234,14 +229,14 @@ public sealed class BatchNorm : Layer
 
         for (int b = 0; b < batch; b++)
         {
-            var x = Row(input, b, c);
-            var xHat = Row(normalized, b, c);
-            var y = Row(output, b, c);
-            for (int s = 0; s < x.Length; s++)
-            {
-                xHat[s] = (float)((x[s] - mean) * inverseStd);
-                y[s] = gamma * xHat[s] + beta;
-            }
+            BatchNormKernels.Normalize(
+                Row(input, b, c),
+                (float)mean,
+                (float)inverseStd,
+                gamma,
+                beta,
+                Row(normalized, b, c),
+                Row(output, b, c));
         }
     }
 
@@ -261,12 +256,8 @@ public sealed class BatchNorm : Layer
             for (int b = 0; b < batch; b++)
             {
                 var dy = Row(outputGradient, b, c);
-                var xHat = Row(normalized, b, c);
-                for (int s = 0; s < dy.Length; s++)
-                {
-                    sumGradient += dy[s];
-                    sumGradientTimesNormalized += (double)dy[s] * xHat[s];
-                }
+                sumGradient += OrderedSum.Sum(dy);
+                sumGradientTimesNormalized += OrderedSum.Dot(dy, Row(normalized, b, c));
             }
 
             betaGradient[c] = (float)sumGradient;
@@ -292,13 +283,9 @@ public sealed class BatchNorm : Layer
 
         for (int b = 0; b < batch; b++)
         {
-            var dy = Row(outputGradient, b, c);
-            var xHat = Row(normalized, b, c);
-            var dx = Row(inputGradient, b, c);
-            for (int s = 0; s < dy.Length; s++)
-            {
-                dx[s] = (float)(scale * (dy[s] - shift - xHat[s] * slope));
-            }
+            BatchNormKernels.InputGradient(
+                Row(outputGradient, b, c), Row(normalized, b, c), (float)scale, (float)shift, (float)slope,
+                Row(inputGradient, b, c));
         }
     }
 

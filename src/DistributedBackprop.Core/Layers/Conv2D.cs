@@ -7,16 +7,25 @@ using DistributedBackprop.Core.Tensors;
 namespace DistributedBackprop.Core.Layers;
 
 /// <summary>
-/// 2-D convolution over (channels, height, width) images with square kernels and zero padding,
-/// computed per sample as im2col followed by one GEMM.
+/// 2-D convolution over (channels, height, width) images with square kernels and zero padding, computed as
+/// im2col followed by GEMMs over groups of samples.
 /// </summary>
 /// <remarks>
 /// Parameters: <c>weight</c> (filters, inChannels, k, k), He-normal; <c>bias</c> (filters), zeros.
-/// Samples are spread over <see cref="LayerContext.Threads"/>; weight and bias gradients are first computed per
-/// sample, then summed in ascending sample order, so results are bit-identical for any thread count.
+/// The batch is cut into groups of a fixed number of samples (set by the geometry alone, never by the thread
+/// count), each with its own (C·k·k, group·OH·OW) column matrix, small enough to stay in L2 between im2col and
+/// its GEMM. Forward (W·columns) and the input gradient (Wᵀ·dY, then col2im) are independent per group and
+/// spread over <see cref="LayerContext.Threads"/>. The weight gradient dY·columnsᵀ runs group after group in
+/// order, accumulating into dW: the GEMM continues each element's multiply-add chain through C, so this is
+/// the same chain over the whole batch as one GEMM would compute, and results are bit-identical for any
+/// thread count.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
+    // Columns per group: a (C·k·k × ~2048) column block of a 3×3 conv over 32 channels is about 2.4 MB, which
+    // stays in this machine's L2; a whole batch's column matrix streamed from memory halved the GEMM's speed.
+    private const int GroupColumnsTarget = 2048;
+
     private readonly int _filters;
     private readonly int _kernelSize;
     private readonly int _stride;
@@ -24,7 +33,13 @@ public sealed class Conv2D : Layer
     private readonly TensorBuffer _output = new();
     private readonly TensorBuffer _inputGradient = new();
     private readonly Action<int, int, int> _forwardRange;
-    private readonly Action<int, int, int> _backwardRange;
+    private readonly Action<int, int, int> _inputGradientRange;
+    private readonly Action<int, int, int> _weightGradientRange;
+    private readonly Action<int, int, int> _imageToColumnsRange;
+
+    // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
+    // compute alone.
+    private readonly int _weightGradientRowTile = Gemm.TileShape.Rows;
 
     private ConvGeometry _geometry;
     private ParameterSegment? _weight;
@@ -32,18 +47,32 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // One im2col scratch matrix (C·k·k, OH·OW) per worker, reused across steps.
-    private float[][] _columns = [];
+    // Samples per group; the last group of a batch may hold fewer.
+    private int _groupSamples;
 
-    // Per-sample weight gradients (batch, filters, C·k·k) and bias gradients (batch, filters), summed afterwards.
-    private float[] _weightPartials = [];
-    private float[] _biasPartials = [];
+    // Group g's columns: (C·k·k, samples·OH·OW) at g·C·k·k·groupSamples·OH·OW. Written by forward and read by
+    // the weight gradient, then overwritten by the column gradient Wᵀ·dY. Kept from a training forward:
+    // rebuilding it would cost another im2col per step.
+    private float[] _columns = [];
+
+    // Group g's (filters, samples·OH·OW) product at g·filters·groupSamples·OH·OW: forward's output before it
+    // is laid out per sample, and backward's dY in the same layout.
+    private float[] _filterMajor = [];
+
+    // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
+    private float[] _transposedWeightGradient = [];
 
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
     private Tensor? _outputView;
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
+    private int _batch;
+
+    // Whether _columns holds every group's columns of the last forward's input (training mode).
+    private bool _columnsKept;
+
+    // Threads each group's GEMM may use: more than one only when there are fewer groups than threads.
     private int _gemmThreads = 1;
 
     public Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0)
@@ -73,7 +102,9 @@ public sealed class Conv2D : Layer
         _stride = stride;
         _padding = padding;
         _forwardRange = ForwardRange;
-        _backwardRange = BackwardRange;
+        _inputGradientRange = InputGradientRange;
+        _weightGradientRange = WeightGradientRange;
+        _imageToColumnsRange = ImageToColumnsRange;
     }
 
     public override string Type => "conv2d";
@@ -112,9 +143,15 @@ public sealed class Conv2D : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        PrepareWorkers(batch, context.Threads, needPartials: false);
+        _batch = batch;
 
-        ParallelRanges.For(batch, context.Threads, _forwardRange);
+        // Training keeps every group's columns for the weight gradient; evaluation (often on large batches) only
+        // needs one column block per worker.
+        int groups = GroupCount(batch);
+        _columnsKept = context.Training;
+        EnsureSlots(_columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads));
+        _gemmThreads = GemmThreads(groups, context.Threads);
+        ParallelRanges.For(groups, context.Threads, _forwardRange);
 
         _outputView = null;
         return output;
@@ -125,20 +162,39 @@ public sealed class Conv2D : Layer
     {
         ArgumentNullException.ThrowIfNull(context);
         BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
-        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
+        if (_input is null || _input.Shape[0] != outputGradient.Shape[0] || _batch != outputGradient.Shape[0])
         {
             throw new InvalidOperationException("Conv2D.Backward needs a Forward on a batch of the same size first.");
         }
 
         int batch = outputGradient.Shape[0];
-        var inputGradient = needInputGradient ? _inputGradient.Get(batch, InputShape) : null;
+        int groups = GroupCount(batch);
+        if (!_columnsKept)
+        {
+            EnsureSlots(groups);
+            ParallelRanges.For(groups, context.Threads, _imageToColumnsRange);
+            _columnsKept = true;
+        }
+
+        for (int g = 0; g < groups; g++)
+        {
+            GatherGradient(outputGradient.Span, g);
+        }
+
+        int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
+        ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+        TransposeWeightGradient();
+        BiasGradient(outputGradient.Span, batch);
+        if (!needInputGradient)
+        {
+            return null;
+        }
+
+        var inputGradient = _inputGradient.Get(batch, InputShape);
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
-        PrepareWorkers(batch, context.Threads, needPartials: true);
-
-        ParallelRanges.For(batch, context.Threads, _backwardRange);
-
-        SumPartials(batch);
+        _gemmThreads = GemmThreads(groups, context.Threads);
+        ParallelRanges.For(groups, context.Threads, _inputGradientRange);
         _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;
@@ -166,135 +222,200 @@ public sealed class Conv2D : Layer
         }
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
+        _transposedWeightGradient = new float[_weight.Length];
+        _groupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
 
-    private void ForwardRange(int worker, int first, int end)
+    // Per group: im2col, (filters, C·k·k) · (C·k·k, samples·OH·OW), then bias and the per-sample layout.
+    private void ForwardRange(int worker, int firstGroup, int endGroup)
     {
-        var input = _input!;
-        var output = _outputView!;
-        var columns = _columns[worker].AsSpan();
+        var input = _input!.Span;
+        var output = _outputView!.Span;
+        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
+        var bias = _parameters.AsSpan(_bias!.Offset, _filters);
         int rows = _geometry.ColumnRows;
         int positions = _geometry.ColumnCount;
-        int imageLength = _geometry.ImageLength;
-        int outputLength = _filters * positions;
-        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
-        var bias = _parameters.AsSpan(_bias!.Offset, _bias.Length);
-
-        for (int b = first; b < end; b++)
+        for (int g = firstGroup; g < endGroup; g++)
         {
-            var image = input.Span.Slice(b * imageLength, imageLength);
-            var result = output.Span.Slice(b * outputLength, outputLength);
-            Im2Col.ImageToColumns(_geometry, image, columns);
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            int slot = _columnsKept ? g : worker;
+            var columns = GroupColumns(slot, width);
+            var product = GroupProduct(slot, width);
+            ImageToColumns(input, g, columns);
 
-            // (filters, C·k·k) · (C·k·k, OH·OW) = (filters, OH·OW)
             Gemm.Multiply(
-                Transpose.No, Transpose.No, _filters, positions, rows, weight, columns, result,
-                threads: _gemmThreads);
+                Transpose.No, Transpose.No, _filters, width, rows, weight, columns, product, threads: _gemmThreads);
 
-            for (int f = 0; f < _filters; f++)
+            for (int i = 0; i < samples; i++)
             {
-                var line = result.Slice(f * positions, positions);
-                TensorPrimitives.Add(line, bias[f], line);
+                for (int f = 0; f < _filters; f++)
+                {
+                    var source = product.Slice(f * width + i * positions, positions);
+                    TensorPrimitives.Add(source, bias[f], output.Slice(((first + i) * _filters + f) * positions));
+                }
             }
         }
     }
 
-    private void BackwardRange(int worker, int first, int end)
+    // Group g's samples → its (C·k·k, samples·OH·OW) column matrix.
+    private void ImageToColumns(ReadOnlySpan<float> input, int g, Span<float> columns)
     {
-        var input = _input!;
-        var outputGradient = _outputGradient!;
-        var inputGradient = _inputGradientView;
-        var columns = _columns[worker].AsSpan();
-        int rows = _geometry.ColumnRows;
+        var (first, samples) = GroupSamples(g);
         int positions = _geometry.ColumnCount;
         int imageLength = _geometry.ImageLength;
-        int outputLength = _filters * positions;
-        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
-
-        for (int b = first; b < end; b++)
+        for (int i = 0; i < samples; i++)
         {
-            var gradient = outputGradient.Span.Slice(b * outputLength, outputLength);
-
-            // The columns are rebuilt rather than kept from forward: a batch of them can be tens of megabytes.
-            Im2Col.ImageToColumns(_geometry, input.Span.Slice(b * imageLength, imageLength), columns);
-
-            // (filters, OH·OW) · (OH·OW, C·k·k) = (filters, C·k·k) for this sample only.
-            Gemm.Multiply(
-                Transpose.No, Transpose.Yes, _filters, rows, positions, gradient, columns,
-                _weightPartials.AsSpan(b * _filters * rows, _filters * rows), threads: _gemmThreads);
-
-            var biasPartial = _biasPartials.AsSpan(b * _filters, _filters);
-            for (int f = 0; f < _filters; f++)
-            {
-                biasPartial[f] = SumInOrder(gradient.Slice(f * positions, positions));
-            }
-
-            if (inputGradient is null)
-            {
-                continue;
-            }
-
-            // (C·k·k, filters) · (filters, OH·OW) = (C·k·k, OH·OW), then scattered back onto the image.
-            Gemm.Multiply(
-                Transpose.Yes, Transpose.No, rows, positions, _filters, weight, gradient, columns,
-                threads: _gemmThreads);
-            var imageGradient = inputGradient.Span.Slice(b * imageLength, imageLength);
-            imageGradient.Clear();
-            Im2Col.AddColumnsToImage(_geometry, columns, imageGradient);
+            var image = input.Slice((first + i) * imageLength, imageLength);
+            Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], samples * positions);
         }
     }
 
-    // Weight and bias gradients: sums of the per-sample parts in ascending sample order.
-    private void SumPartials(int batch)
+    // Rebuilds the kept columns when backward follows an evaluation-mode forward.
+    private void ImageToColumnsRange(int worker, int firstGroup, int endGroup)
     {
-        int weightLength = _weight!.Length;
-        var weightGradient = _gradients.AsSpan(_weight.Offset, weightLength);
+        for (int g = firstGroup; g < endGroup; g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            ImageToColumns(_input!.Span, g, GroupColumns(g, width));
+        }
+    }
+
+    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW).
+    private void GatherGradient(ReadOnlySpan<float> outputGradient, int g)
+    {
+        var (first, samples) = GroupSamples(g);
+        int positions = _geometry.ColumnCount;
+        int width = samples * positions;
+        var product = GroupProduct(g, width);
+        for (int i = 0; i < samples; i++)
+        {
+            for (int f = 0; f < _filters; f++)
+            {
+                outputGradient.Slice(((first + i) * _filters + f) * positions, positions)
+                    .CopyTo(product.Slice(f * width + i * positions, positions));
+            }
+        }
+    }
+
+    // dWᵀ (C·k·k, filters) = the sum over groups, in group order, of columns_g · dY_gᵀ (class remarks). Computed
+    // transposed so that a worker can own a run of its rows, contiguous in both columns_g and dWᵀ, through all
+    // groups: one hand-off between threads per pass rather than one per group. Each element is the same chain
+    // of multiply-adds whichever worker owns its row.
+    private void WeightGradientRange(int worker, int firstTile, int endTile)
+    {
+        int rows = _geometry.ColumnRows;
+        int first = firstTile * _weightGradientRowTile;
+        int end = Math.Min(rows, endTile * _weightGradientRowTile);
+        if (first >= end)
+        {
+            return;
+        }
+
+        var target = _transposedWeightGradient.AsSpan(first * _filters, (end - first) * _filters);
+        for (int g = 0; g < GroupCount(_batch); g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            var columns = GroupColumns(g, width).Slice(first * width, (end - first) * width);
+
+            // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
+            Gemm.Multiply(
+                Transpose.No, Transpose.Yes, end - first, _filters, width, columns, GroupProduct(g, width), target,
+                accumulate: g > 0);
+        }
+    }
+
+    private void TransposeWeightGradient()
+    {
+        int rows = _geometry.ColumnRows;
+        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
+        for (int f = 0; f < _filters; f++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                weightGradient[f * rows + r] = _transposedWeightGradient[r * _filters + f];
+            }
+        }
+    }
+
+    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double.
+    private void BiasGradient(ReadOnlySpan<float> outputGradient, int batch)
+    {
+        int positions = _geometry.ColumnCount;
         var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        _weightPartials.AsSpan(0, weightLength).CopyTo(weightGradient);
-        _biasPartials.AsSpan(0, _filters).CopyTo(biasGradient);
-        for (int b = 1; b < batch; b++)
+        for (int f = 0; f < _filters; f++)
         {
-            var weightPartial = _weightPartials.AsSpan(b * weightLength, weightLength);
-            TensorPrimitives.Add(weightGradient, weightPartial, weightGradient);
-            TensorPrimitives.Add(biasGradient, _biasPartials.AsSpan(b * _filters, _filters), biasGradient);
-        }
-    }
-
-    private void PrepareWorkers(int batch, int threads, bool needPartials)
-    {
-        int workers = ParallelRanges.Workers(batch, threads);
-        _gemmThreads = Math.Max(1, threads / workers);
-        int columnLength = _geometry.ColumnRows * _geometry.ColumnCount;
-        if (_columns.Length < workers)
-        {
-            var grown = new float[workers][];
-            for (int w = 0; w < workers; w++)
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
             {
-                grown[w] = w < _columns.Length ? _columns[w] : new float[columnLength];
+                sum += OrderedSum.Sum(outputGradient.Slice((b * _filters + f) * positions, positions));
             }
 
-            _columns = grown;
-        }
-
-        if (needPartials && _weightPartials.Length < batch * _weight!.Length)
-        {
-            _weightPartials = new float[batch * _weight.Length];
-            _biasPartials = new float[batch * _filters];
+            biasGradient[f] = (float)sum;
         }
     }
 
-    // A plain left-to-right sum: TensorPrimitives.Sum's association depends on the data's memory alignment.
-    private static float SumInOrder(ReadOnlySpan<float> values)
+    // Per group: (C·k·k, filters) · (filters, samples·OH·OW) over the columns no longer needed, then col2im.
+    private void InputGradientRange(int worker, int firstGroup, int endGroup)
     {
-        float sum = 0f;
-        foreach (float v in values)
+        var inputGradient = _inputGradientView!.Span;
+        var weight = _parameters.AsSpan(_weight!.Offset, _weight.Length);
+        int rows = _geometry.ColumnRows;
+        int positions = _geometry.ColumnCount;
+        int imageLength = _geometry.ImageLength;
+        for (int g = firstGroup; g < endGroup; g++)
         {
-            sum += v;
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            var columns = GroupColumns(g, width);
+            var product = GroupProduct(g, width);
+            Gemm.Multiply(
+                Transpose.Yes, Transpose.No, rows, width, _filters, weight, product, columns, threads: _gemmThreads);
+
+            for (int i = 0; i < samples; i++)
+            {
+                var image = inputGradient.Slice((first + i) * imageLength, imageLength);
+                image.Clear();
+                Im2Col.AddColumnsToImage(_geometry, columns[(i * positions)..], image, width);
+            }
+        }
+    }
+
+    private static int GemmThreads(int groups, int threads) =>
+        Math.Max(1, threads / ParallelRanges.Workers(groups, threads));
+
+    private int GroupCount(int batch) => (batch + _groupSamples - 1) / _groupSamples;
+
+    private (int First, int Count) GroupSamples(int g)
+    {
+        int first = g * _groupSamples;
+        return (first, Math.Min(_groupSamples, _batch - first));
+    }
+
+    // Column matrix slot (a group's, or a worker's in evaluation): (C·k·k, width).
+    private Span<float> GroupColumns(int slot, int width) =>
+        _columns.AsSpan(
+            slot * _geometry.ColumnRows * _groupSamples * _geometry.ColumnCount, _geometry.ColumnRows * width);
+
+    // Product matrix slot: (filters, width).
+    private Span<float> GroupProduct(int slot, int width) =>
+        _filterMajor.AsSpan(slot * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
+
+    private void EnsureSlots(int slots)
+    {
+        long columnLength = (long)_geometry.ColumnRows * slots * _groupSamples * _geometry.ColumnCount;
+        long productLength = (long)_filters * slots * _groupSamples * _geometry.ColumnCount;
+        if (_columns.Length < columnLength)
+        {
+            _columns = new float[checked((int)columnLength)];
         }
 
-        return sum;
+        if (_filterMajor.Length < productLength)
+        {
+            _filterMajor = new float[checked((int)productLength)];
+        }
     }
 
     // He et al. 2015 ("Delving Deep into Rectifiers"): N(0, 2 / fanIn), drawn from the segment's own stream so a

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
@@ -112,6 +115,12 @@ public sealed class MaxPool2D : Layer
             var image = input.Slice(b * g.ImageLength, g.ImageLength);
             var pooled = output.Slice(b * outputLength, outputLength);
             var winners = _argmax.AsSpan(b * outputLength, outputLength);
+            if (g.Kernel == 2 && g.Stride == 2)
+            {
+                PoolTwoByTwo(g, image, pooled, winners);
+                continue;
+            }
+
             int o = 0;
             for (int c = 0; c < g.Channels; c++)
             {
@@ -140,6 +149,49 @@ public sealed class MaxPool2D : Layer
                 }
             }
         }
+    }
+
+    // The common 2×2, stride 2 window without per-element bounds checks; same winners as the general loop.
+    private static void PoolTwoByTwo(
+        in ConvGeometry g,
+        ReadOnlySpan<float> image,
+        Span<float> pooled,
+        Span<int> winners)
+    {
+        ref float x = ref MemoryMarshal.GetReference(image);
+        ref float y = ref MemoryMarshal.GetReference(pooled);
+        ref int w = ref MemoryMarshal.GetReference(winners);
+        int width = g.Width;
+        int o = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int start = (c * g.Height + 2 * oh) * width;
+                for (int ow = 0; ow < g.OutWidth; ow++, o++, start += 2)
+                {
+                    // Candidates in row-major order; strictly greater keeps the first maximum on ties (and never
+                    // takes a NaN after the first). The winner depends on the data, so branches would mispredict:
+                    // the comparisons run in lane 0 of vector registers, which compiles to selects, not jumps.
+                    var max = Vector128.CreateScalarUnsafe(Unsafe.Add(ref x, start));
+                    var best = Vector128.CreateScalarUnsafe(start);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + 1), start + 1);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + width), start + width);
+                    Challenge(ref max, ref best, Unsafe.Add(ref x, start + width + 1), start + width + 1);
+                    Unsafe.Add(ref y, o) = max.ToScalar();
+                    Unsafe.Add(ref w, o) = best.ToScalar();
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Challenge(ref Vector128<float> max, ref Vector128<int> best, float value, int index)
+    {
+        var candidate = Vector128.CreateScalarUnsafe(value);
+        var wins = Vector128.GreaterThan(candidate, max);
+        max = Vector128.ConditionalSelect(wins, candidate, max);
+        best = Vector128.ConditionalSelect(wins.AsInt32(), Vector128.CreateScalarUnsafe(index), best);
     }
 
     private void BackwardRange(int worker, int first, int end)

@@ -29,7 +29,8 @@ public sealed class ParameterUpdater
         {
             throw new ArgumentOutOfRangeException(
                 nameof(start),
-                $"Slice [{start}, {end}) must lie in [0, {layout.Count}) and start on a multiple of {GradientNorm.ChunkSize}.");
+                $"Slice [{start}, {end}) must lie in [0, {layout.Count}) and start on a multiple of " +
+                $"{GradientNorm.ChunkSize}.");
         }
 
         _layout = layout;
@@ -47,13 +48,13 @@ public sealed class ParameterUpdater
 
     public Optimizer Optimizer { get; }
 
-    /// <summary>This slice's chunk sums of squares from the last <see cref="PrepareGradient"/>; reused each step.</summary>
+    /// <summary>The slice's chunk sums of squares from the last <see cref="PrepareGradient"/>; reused.</summary>
     public double[] ChunkSums { get; }
 
     /// <summary>The learning rate of a 0-based global step.</summary>
     public float LearningRateAt(long step) => _schedule.LearningRateAt(step);
 
-    /// <summary>Clips the slice's gradient by value (if on) and fills <see cref="ChunkSums"/> from the result.</summary>
+    /// <summary>Clips the slice's gradient by value (if on), then fills <see cref="ChunkSums"/>.</summary>
     public double[] PrepareGradient(Span<float> gradientSlice)
     {
         if (_options.ClipValue > 0)
@@ -65,7 +66,8 @@ public sealed class ParameterUpdater
         return ChunkSums;
     }
 
-    /// <summary>Clips by the global norm (if on) and applies the optimizer for 0-based global step <paramref name="step"/>.</summary>
+    /// <summary>Clips by the global norm (if on) and applies the optimizer for 0-based global step
+    /// <paramref name="step"/>.</summary>
     /// <param name="globalNorm">sqrt of every slice's chunk sums combined in chunk order.</param>
     public void Apply(Span<float> parameterSlice, Span<float> gradientSlice, long step, double globalNorm)
     {

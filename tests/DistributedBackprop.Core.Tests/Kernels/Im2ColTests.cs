@@ -11,6 +11,9 @@ public sealed class Im2ColTests
     [InlineData(3, 8, 6, 3, 2, 1)]
     [InlineData(1, 4, 9, 2, 3, 1)]
     [InlineData(2, 3, 3, 5, 1, 1)]
+    [InlineData(2, 5, 7, 3, 1, 1)]
+    [InlineData(1, 6, 4, 5, 1, 2)]
+    [InlineData(1, 1, 1, 3, 1, 1)]
     public void ImageToColumns_EveryEntry_IsInputPixelOrZeroPadding(
         int channels, int height, int width, int kernel, int stride, int padding)
     {
@@ -64,6 +67,65 @@ public sealed class Im2ColTests
         double left = packed.Zip(columns, (a, b) => (double)a * b).Sum();
         double right = image.Zip(unpacked, (a, b) => (double)a * b).Sum();
         Assert.Equal(left, right, 1e-4);
+    }
+
+    [Theory]
+    [InlineData(2, 5, 7, 3, 1, 1)]
+    [InlineData(1, 6, 4, 5, 1, 2)]
+    [InlineData(3, 8, 6, 3, 2, 1)]
+    [InlineData(2, 5, 7, 3, 1, 0)]
+    [InlineData(1, 1, 1, 3, 1, 1)]
+    public void ImageToColumns_WiderMatrix_FillsItsBlockLikeTheNarrowOne(
+        int channels, int height, int width, int kernel, int stride, int padding)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        var image = RandomValues(g.ImageLength, 5);
+        var narrow = new float[g.ColumnRows * g.ColumnCount];
+        int rowStride = 3 * g.ColumnCount + 1;
+        var wide = RandomValues(g.ColumnRows * rowStride, 6);
+        var untouched = (float[])wide.Clone();
+
+        Im2Col.ImageToColumns(g, image, narrow);
+        Im2Col.ImageToColumns(g, image, wide.AsSpan(g.ColumnCount), rowStride);
+
+        for (int r = 0; r < g.ColumnRows; r++)
+        {
+            for (int j = 0; j < rowStride; j++)
+            {
+                int i = r * rowStride + j;
+                bool inBlock = j >= g.ColumnCount && j < 2 * g.ColumnCount;
+                float expected = inBlock ? narrow[r * g.ColumnCount + j - g.ColumnCount] : untouched[i];
+                Assert.Equal(expected, wide[i]);
+            }
+        }
+    }
+
+    // The block path for same-size geometries must add the same values in the same order as the line path.
+    [Theory]
+    [InlineData(2, 5, 7, 3, 1, 1)]
+    [InlineData(1, 6, 4, 5, 1, 2)]
+    [InlineData(3, 8, 6, 3, 2, 1)]
+    [InlineData(1, 1, 1, 3, 1, 1)]
+    public void AddColumnsToImage_WiderMatrix_BitIdenticalToNarrowOne(
+        int channels, int height, int width, int kernel, int stride, int padding)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        int rowStride = 2 * g.ColumnCount + 3;
+        var wide = RandomValues(g.ColumnRows * rowStride, 7);
+        var narrow = new float[g.ColumnRows * g.ColumnCount];
+        for (int r = 0; r < g.ColumnRows; r++)
+        {
+            wide.AsSpan(r * rowStride + 2, g.ColumnCount).CopyTo(narrow.AsSpan(r * g.ColumnCount));
+        }
+
+        var start = RandomValues(g.ImageLength, 8);
+        var expected = (float[])start.Clone();
+        var actual = (float[])start.Clone();
+
+        Im2Col.AddColumnsToImage(g, narrow, expected);
+        Im2Col.AddColumnsToImage(g, wide.AsSpan(2), actual, rowStride);
+
+        Assert.Equal(expected, actual);
     }
 
     private static float[] RandomValues(int length, ulong seed)

@@ -87,6 +87,55 @@ public sealed class Conv2DTests
         }
     }
 
+    // A 30×30 image gives 900 output positions, so a batch of 7 spans several sample groups (the last one short):
+    // the grouped path must agree with each sample computed alone, on any thread count, and a backward after an
+    // evaluation-mode forward must rebuild the same columns a training forward keeps.
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    public void ForwardBackward_SeveralSampleGroups_MatchSamplesComputedAlone(int threads, bool training)
+    {
+        const int batch = 7;
+        int[] sampleShape = [2, 30, 30];
+        var harness = new LayerHarness(new Conv2D(3, 3, 1, 1), sampleShape);
+        var input = LayerHarness.RandomTensor(11, ShapeUtil.WithBatch(batch, sampleShape));
+        var outputGradient = LayerHarness.RandomTensor(12, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+        var context = LayerHarness.Context(batch, training: training, threads: threads);
+
+        var output = harness.Layer.Forward(input, context).Span.ToArray();
+        var inputGradient = harness.Layer.Backward(outputGradient, context, true)!.Span.ToArray();
+        var gradients = harness.Gradients.ToArray();
+
+        int inLength = (int)ShapeUtil.Product(sampleShape);
+        int outLength = (int)ShapeUtil.Product(harness.Layer.OutputShape);
+        var summed = new double[gradients.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            var single = new Tensor(input.Span.Slice(b * inLength, inLength).ToArray(), 0, [1, .. sampleShape]);
+            var singleGradient = new Tensor(
+                outputGradient.Span.Slice(b * outLength, outLength).ToArray(), 0, [1, .. harness.Layer.OutputShape]);
+            var one = LayerHarness.Context(1);
+
+            var singleOutput = harness.Layer.Forward(single, one).Span.ToArray();
+            var singleInputGradient = harness.Layer.Backward(singleGradient, one, true)!.Span.ToArray();
+
+            Assert.Equal(output.AsSpan(b * outLength, outLength).ToArray(), singleOutput);
+            Assert.Equal(inputGradient.AsSpan(b * inLength, inLength).ToArray(), singleInputGradient);
+            for (int i = 0; i < summed.Length; i++)
+            {
+                summed[i] += harness.Gradients[i];
+            }
+        }
+
+        for (int i = 0; i < summed.Length; i++)
+        {
+            Assert.True(
+                Math.Abs(gradients[i] - summed[i]) <= 1e-4 * (1 + Math.Abs(summed[i])),
+                $"parameter gradient {i}: {gradients[i]} vs per-sample sum {summed[i]}");
+        }
+    }
+
     [Fact]
     public void Backward_CalledTwice_OverwritesGradients()
     {

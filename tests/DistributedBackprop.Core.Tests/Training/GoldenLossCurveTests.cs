@@ -57,7 +57,9 @@ public sealed class GoldenLossCurveTests
         Assert.True(Golden.Length == losses.Length, $"Recorded curve missing; actual: [{actual}]");
         for (int i = 0; i < losses.Length; i++)
         {
-            Assert.True(Math.Abs(losses[i] - Golden[i]) <= 1e-5 * Golden[i], $"step {i + 1}: {losses[i]} vs {Golden[i]}; actual: [{actual}]");
+            Assert.True(
+                Math.Abs(losses[i] - Golden[i]) <= 1e-5 * Golden[i],
+                $"step {i + 1}: {losses[i]} vs {Golden[i]}; actual: [{actual}]");
         }
 
         Assert.True(losses[^1] < losses[0] * 0.9, "the curve must go down");
