@@ -25,13 +25,13 @@ public sealed class ReducerGrain : Grain, IReducerGrain
 
     // The last fetched parameter version; local workers copy it into their replicas and never write it.
     private float[] _parameters = [];
+    private long _version = -1;
 
     // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
     // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
     // serialized before it answered, and a local shard (which holds the reference and joins into it in place)
     // has reduced and applied the step before the coordinator starts the next one.
     private byte[][][] _slices = [];
-    private long _version = -1;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
