@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs what the tests need when it is missing (as root: the Debian
-# packages dataset-fashion-mnist, and redis-server for the multi-process cluster test, which starts its own),
-# then builds in Release and runs each test project.
+# packages dataset-fashion-mnist; redis-server for the multi-process cluster test, which starts its own;
+# prometheus (with promtool), docker-compose and nodejs/npm for the deployment tests; then the deployment
+# checks' node packages with `npm ci`), then builds in Release and runs each test project.
 # The last line is the total over all projects: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,13 +10,25 @@ cd "$(dirname "$0")/.."
 need_packages=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_packages+=(dataset-fashion-mnist)
 command -v redis-server >/dev/null || need_packages+=(redis-server)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need_packages+=(prometheus)
+command -v docker-compose >/dev/null || need_packages+=(docker-compose)
+command -v npm >/dev/null || need_packages+=(nodejs npm)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing missing Debian packages: ${need_packages[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${need_packages[@]}" >/dev/null
   else
     echo "Missing Debian packages: ${need_packages[*]} (run as root or: sudo apt-get install -y ${need_packages[*]})"
   fi
+fi
+
+# The deployment checks' node packages, pinned by the committed package-lock.json; again only when it changed.
+checks=tests/deployment-checks
+if command -v npm >/dev/null && { [ ! -d "$checks/node_modules" ] \
+    || [ "$checks/package-lock.json" -nt "$checks/node_modules/.package-lock.json" ]; }; then
+  echo "Installing the deployment checks' node packages (npm ci)"
+  (cd "$checks" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -5,5 +5,7 @@ using Microsoft.Extensions.Hosting;
 // then command-line arguments (--Cluster:SiloPort=...).
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddDistributedBackpropSilo();
+builder.AddDistributedBackpropContainerHosting();
+builder.AddDistributedBackpropTelemetry();
 using var host = builder.Build();
 await host.RunAsync();

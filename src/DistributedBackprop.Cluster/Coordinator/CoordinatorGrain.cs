@@ -5,6 +5,7 @@ using DistributedBackprop.Cluster.Reduction;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
+using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Cluster.Workers;
 using DistributedBackprop.Contracts.V1;
 using DistributedBackprop.Core.Models;
@@ -42,7 +43,8 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// arrays by reference.
 /// </summary>
 [PreferLocalPlacement]
-public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) : Grain, ICoordinatorGrain
+public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger, TrainingTelemetry telemetry)
+    : Grain, ICoordinatorGrain
 {
     private RunEventLog _log = new("");
     private RunSpec? _spec;
@@ -53,6 +55,10 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
     private LearningRateSchedule? _schedule;
     private TrainingOptions? _options;
     private int _stepsPerEpoch;
+
+    // The span of the call that started the run, which every step span links to.
+    private ActivityContext _startedBy;
+    private bool _reportedActive;
 
     private IWorkerGrain[] _workers = [];
     private WorkerInfo[] _workerInfos = [];
@@ -87,6 +93,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
         _spec = spec.Clone();
         _state = RunState.Pending;
+        _startedBy = Activity.Current?.Context ?? default;
 
         // The run outlives the Start call; its turns interleave with status and event queries.
         DelayDeactivation(TimeSpan.FromDays(7));
@@ -135,10 +142,15 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
     private async Task RunAsync(RunSpec spec)
     {
+        // The run outlives the Start call: detach from its span so each step starts a trace of its own. The change
+        // stays inside this method's execution context.
+        Activity.Current = null;
         try
         {
             await PlaceAsync(spec);
             _state = RunState.Running;
+            telemetry.RunStarted(RunId, _workers.Length);
+            _reportedActive = true;
             await TrainAsync(spec);
             _state = RunState.Completed;
         }
@@ -155,6 +167,11 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             _reason = exception is RunFailureException ? exception.Message : Describe(exception);
             _log.Append(new RunEvent { RunFailed = new RunFailed { Reason = _reason } });
             LogRunFailed(RunId, _reason);
+        }
+
+        if (_reportedActive)
+        {
+            telemetry.RunEnded(RunId, _workers.Length);
         }
 
         await ReleaseAsync();
@@ -246,6 +263,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             if (evaluate)
             {
                 test = evaluated;
+                telemetry.TestEvaluated(RunId, evaluated.Loss, evaluated.Accuracy);
             }
 
             _log.Append(new RunEvent
@@ -279,6 +297,7 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
 
     private async Task<StepProgress> StepAsync(RunSpec spec, int epoch, int step)
     {
+        using var span = TrainingTelemetry.StartStepSpan(RunId, _globalStep, epoch, _startedBy);
         long started = Stopwatch.GetTimestamp();
         var order = new StepOrder(_globalStep, epoch, step, _globalStep);
         var results = await CallWorkersAsync(
@@ -295,7 +314,13 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
             }
         }
 
-        var reductions = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+        ShardReduction[] reductions;
+        using (TrainingTelemetry.StartSpan(TrainingTelemetry.ReduceSpan, RunId, _globalStep))
+        {
+            reductions = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+        }
+
+        long reduced = Stopwatch.GetTimestamp();
         double sumOfSquares = 0;
         foreach (var reduction in reductions)
         {
@@ -310,14 +335,20 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
                 + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
-        var applied = await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
-        double optimizerSeconds = reductions.Max(r => r.Seconds) + applied.Max();
+        double[] applySeconds;
+        using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
+        {
+            applySeconds = await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+        }
+
+        long applied = Stopwatch.GetTimestamp();
+        telemetry.StepCompleted(RunId, Phases(results, started, computed, reduced, applied), loss, norm);
         _timings[^1] = _timings[^1].AddStep(
-            Stopwatch.GetElapsedTime(started).TotalSeconds,
+            Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
             Stopwatch.GetElapsedTime(started, computed).TotalSeconds,
             results,
-            optimizerSeconds,
-            Stopwatch.GetElapsedTime(computed).TotalSeconds);
+            reductions.Max(r => r.Seconds) + applySeconds.Max(),
+            Stopwatch.GetElapsedTime(computed, applied).TotalSeconds);
         var progress = new StepProgress
         {
             Epoch = epoch + 1,
@@ -330,6 +361,23 @@ public sealed partial class CoordinatorGrain(ILogger<CoordinatorGrain> logger) :
         };
         _globalStep++;
         return progress;
+    }
+
+    // The step's critical path: the slowest rank's compute and hand-off, then the shards' work; see StepPhases.
+    private static StepPhases Phases(
+        WorkerStepResult[] results,
+        long started,
+        long computed,
+        long reduced,
+        long applied)
+    {
+        double compute = results.Max(r => r.Timings.ComputeSeconds);
+        double handOff = results.Max(r => r.Timings.ReduceSeconds);
+        return new StepPhases(
+            Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
+            compute,
+            handOff + Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
+            Stopwatch.GetElapsedTime(reduced, applied).TotalSeconds);
     }
 
     // Each worker evaluates whole evaluator batches; adding the batches in row order reproduces the

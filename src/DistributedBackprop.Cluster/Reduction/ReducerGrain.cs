@@ -3,6 +3,7 @@ using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
+using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Core.Reduction;
 
 namespace DistributedBackprop.Cluster.Reduction;
@@ -13,7 +14,7 @@ namespace DistributedBackprop.Cluster.Reduction;
 /// parameter fetch happens once per version however many local workers ask.
 /// </summary>
 [RunPlacement]
-public sealed class ReducerGrain : Grain, IReducerGrain
+public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerGrain
 {
     private ReducerSetup? _setup;
     private IShardGrain[] _shards = [];
@@ -102,6 +103,7 @@ public sealed class ReducerGrain : Grain, IReducerGrain
             return default;
         }
 
+        using var span = TrainingTelemetry.StartSpan(TrainingTelemetry.SiloReduceSpan, setup.RunId, _step);
         var nodes = JoinLocalNodes(setup.MicroBatches);
         _contributions.Clear();
 
@@ -116,6 +118,7 @@ public sealed class ReducerGrain : Grain, IReducerGrain
         }
 
         await Task.WhenAll(_shards.Select((shard, j) => shard.PushAsync(pushes[j])));
+        telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));
         return new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length);
     }
 

@@ -3,6 +3,7 @@ using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Reduction;
 using DistributedBackprop.Cluster.Runs;
+using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Core.Reduction;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,10 @@ namespace DistributedBackprop.Cluster.Workers;
 /// range, which it hands to its silo's reducer by reference.
 /// </summary>
 [RunPlacement]
-public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSiloDetails silo) : Grain, IWorkerGrain
+public sealed class WorkerGrain(
+    IOptions<TrainingSiloOptions> options,
+    ILocalSiloDetails silo,
+    TrainingTelemetry telemetry) : Grain, IWorkerGrain
 {
     private WorkerSetup? _setup;
     private ModelReplica? _replica;
@@ -67,6 +71,9 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
     {
         ArgumentNullException.ThrowIfNull(order);
         var (setup, replica, reducer) = RequireJoined();
+        using var span = TrainingTelemetry.StartSpan(
+            TrainingTelemetry.WorkerComputeSpan, setup.RunId, order.GlobalStep);
+        span?.SetTag(TrainingTelemetry.RankTag, setup.Rank);
         long started = Stopwatch.GetTimestamp();
         var pull = await PullParametersAsync(reducer, replica, order.Version);
         long pulled = Stopwatch.GetTimestamp();
@@ -105,6 +112,9 @@ public sealed class WorkerGrain(IOptions<TrainingSiloOptions> options, ILocalSil
             Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
             pull,
             push);
+        int samples = (end - first) * (setup.Spec.BatchSize / microBatches);
+        telemetry.WorkerStepCompleted(
+            setup.RunId, setup.Rank, samples, Stopwatch.GetElapsedTime(started, reduced).TotalSeconds);
         return new WorkerStepResult(setup.Rank, losses, correct, timings);
     }
 

@@ -1,12 +1,14 @@
 using DistributedBackprop.Cluster;
 using DistributedBackprop.Cluster.Placement;
+using DistributedBackprop.Cluster.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 
 namespace DistributedBackprop.Server.Hosting;
 
 /// <summary>The silo settings every DistributedBackprop silo needs, whatever its clustering: the run placement
-/// director, message limits sized for gradients, and the options run grains read.</summary>
+/// director, message limits sized for gradients, the options run grains read and their telemetry.</summary>
 public static class SiloBuilderExtensions
 {
     /// <summary>Registers the run grains' placement and options on a silo (the standalone server, the CLI's
@@ -16,6 +18,8 @@ public static class SiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(options);
         silo.Services.AddPlacementDirector<RunPlacementStrategy, RunPlacementDirector>();
+        silo.Services.AddMetrics();
+        silo.Services.TryAddSingleton<TrainingTelemetry>();
         silo.Services.Configure<SiloMessagingOptions>(messaging =>
         {
             messaging.MaxMessageBodySize = options.MaxMessageBodySize;
