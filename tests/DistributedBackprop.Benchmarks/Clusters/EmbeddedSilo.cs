@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 
 namespace DistributedBackprop.Benchmarks.Clusters;
 
-/// <summary>One silo in this process, hosted as the server program hosts it (generic host,
-/// <see cref="ClusterHost.AddDistributedBackpropSilo"/>, localhost clustering), on free ports.</summary>
+/// <summary>One silo in this process, hosted as the server program hosts it (generic host, the silo with
+/// localhost clustering, container hosting and telemetry as configured by default), on free ports.</summary>
 internal sealed class EmbeddedSilo : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -31,6 +31,8 @@ internal sealed class EmbeddedSilo : IAsyncDisposable
             options.SiloPort = Ports.Free();
             options.GatewayPort = Ports.Free();
         });
+        builder.AddDistributedBackpropContainerHosting();
+        builder.AddDistributedBackpropTelemetry();
         var host = builder.Build();
         await host.StartAsync();
         return new EmbeddedSilo(host);
