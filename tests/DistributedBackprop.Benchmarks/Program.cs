@@ -1,6 +1,6 @@
 using DistributedBackprop.Benchmarks;
 
-// Usage: dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|all] [--json]
+// Usage: dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|cluster|all] [--json]
 // To add a benchmark, implement IBenchmark and list it here; "all" runs every entry in this order.
 IBenchmark[] registry =
 [
@@ -8,6 +8,7 @@ IBenchmark[] registry =
     new GemmBenchmark(),
     new MlpBenchmark(),
     new CnnBenchmark(),
+    new ClusterBenchmark(),
 ];
 
 bool json = args.Contains("--json");

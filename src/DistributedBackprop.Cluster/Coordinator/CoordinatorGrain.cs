@@ -74,6 +74,7 @@ public sealed partial class CoordinatorGrain(
     private IShardGrain[] _shards = [];
     private ShardRange[] _ranges = [];
     private IReducerGrain[] _reducers = [];
+    private readonly List<EpochTimings> _timings = [];
 
     private string RunId => this.GetPrimaryKeyString();
 
@@ -128,6 +129,8 @@ public sealed partial class CoordinatorGrain(
 
         return Task.CompletedTask;
     }
+
+    public Task<List<EpochTimings>> GetEpochTimingsAsync() => Task.FromResult(_timings.ToList());
 
     public async Task<byte[]> GetParametersAsync()
     {
@@ -229,7 +232,7 @@ public sealed partial class CoordinatorGrain(
         _reducers = silos.Select(g => GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(RunId, g.Key)))
             .ToArray();
         await Task.WhenAll(silos.Select((g, k) => _reducers[k].SetupAsync(new ReducerSetup(
-            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count))));
+            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count, shardSilos))));
 
         _log.Append(new RunEvent
         {
@@ -254,6 +257,7 @@ public sealed partial class CoordinatorGrain(
         for (int epoch = 0; epoch < spec.Epochs; epoch++)
         {
             long epochStarted = Stopwatch.GetTimestamp();
+            _timings.Add(EpochTimings.Start(epoch + 1, _workers.Length, _reducers.Length));
             double epochLoss = 0;
             for (int step = 0; step < _stepsPerEpoch; step++)
             {
@@ -328,17 +332,17 @@ public sealed partial class CoordinatorGrain(
             }
         }
 
-        double[][] chunkSums;
+        ShardReduction[] reductions;
         using (TrainingTelemetry.StartSpan(TrainingTelemetry.ReduceSpan, RunId, _globalStep))
         {
-            chunkSums = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+            reductions = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
         }
 
         long reduced = Stopwatch.GetTimestamp();
         double sumOfSquares = 0;
-        foreach (var sums in chunkSums)
+        foreach (var reduction in reductions)
         {
-            sumOfSquares = GradientNorm.Combine(sums, sumOfSquares);
+            sumOfSquares = GradientNorm.Combine(reduction.ChunkSumsOfSquares, sumOfSquares);
         }
 
         double norm = Math.Sqrt(sumOfSquares);
@@ -349,13 +353,20 @@ public sealed partial class CoordinatorGrain(
                 + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
+        double[] applySeconds;
         using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
         {
-            await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+            applySeconds = await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
         }
 
         long applied = Stopwatch.GetTimestamp();
         telemetry.StepCompleted(RunId, Phases(results, started, computed, reduced, applied), loss, norm);
+        _timings[^1] = _timings[^1].AddStep(
+            Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
+            Stopwatch.GetElapsedTime(started, computed).TotalSeconds,
+            results,
+            reductions.Max(r => r.Seconds) + applySeconds.Max(),
+            Stopwatch.GetElapsedTime(computed, applied).TotalSeconds);
         var progress = new StepProgress
         {
             Epoch = epoch + 1,

@@ -36,7 +36,13 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Cancel")]
     Task CancelAsync(string reason);
 
-    /// <summary>The current flat parameter vector (float32 bytes), assembled from the shards in slice order.</summary>
+    /// <summary>Where each epoch's steps spent their time and what crossed silos, one entry per epoch begun
+    /// (the last may be in progress).</summary>
+    [Alias("GetEpochTimings")]
+    Task<List<EpochTimings>> GetEpochTimingsAsync();
+
+    /// <summary>The current flat parameter vector (float32 bytes), assembled from the shards in slice order.
+    /// Call it once the run has ended: during a run the shards move to new versions under it.</summary>
     [Alias("GetParameters")]
     Task<byte[]> GetParametersAsync();
 }

@@ -33,14 +33,16 @@ public readonly record struct ShardRange([property: Id(0)] int Start, [property:
     public int Length => End - Start;
 }
 
-/// <summary>What a silo's reducer needs: the ranks it serves and where the shards' slices begin and end.</summary>
+/// <summary>What a silo's reducer needs: the ranks it serves, where the shards' slices begin and end, and the
+/// silo of each shard (so it can count the bytes that cross silos).</summary>
 [GenerateSerializer, Immutable, Alias("dbp.ReducerSetup")]
 public sealed record ReducerSetup(
     [property: Id(0)] string RunId,
     [property: Id(1)] int[] Ranks,
     [property: Id(2)] ShardRange[] Shards,
     [property: Id(3)] int MicroBatches,
-    [property: Id(4)] int ParameterCount);
+    [property: Id(4)] int ParameterCount,
+    [property: Id(5)] string[] ShardSilos);
 
 /// <summary>One segment of the parameter layout, as <c>ParameterSegment</c> but serializable.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.SegmentInfo")]
@@ -81,12 +83,21 @@ public sealed record WorkerStepResult(
     [property: Id(2)] int[] Correct,
     [property: Id(3)] StepTimings Timings);
 
-/// <summary>Seconds a worker spent on a step's phases.</summary>
+/// <summary>Seconds a worker spent on a step's phases, and the transfers its reducer calls made.</summary>
+/// <param name="ParameterPullSeconds">Waiting for the parameter version, fetch included.</param>
+/// <param name="ReduceSeconds">Handing the nodes to the reducer: waiting for the other local workers, then (for
+/// the last of them) the pushes to the shards.</param>
+/// <param name="Pull">The parameter fetch this worker's call made for its silo; empty when another local worker's
+/// call made it or the version was already there.</param>
+/// <param name="Push">The shard pushes this worker's contribution made for its silo; empty unless it was the
+/// silo's last.</param>
 [GenerateSerializer, Immutable, Alias("dbp.StepTimings")]
 public readonly record struct StepTimings(
     [property: Id(0)] double ParameterPullSeconds,
     [property: Id(1)] double ComputeSeconds,
-    [property: Id(2)] double ReduceSeconds);
+    [property: Id(2)] double ReduceSeconds,
+    [property: Id(3)] TransferReport Pull,
+    [property: Id(4)] TransferReport Push);
 
 /// <summary>The sum of micro-batches [Start, End)'s gradients: a node of the canonical tree.</summary>
 /// <param name="Sum">Float32 values, the full flat length (to the reducer) or a shard's slice (to a shard).</param>

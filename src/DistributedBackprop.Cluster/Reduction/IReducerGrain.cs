@@ -1,5 +1,4 @@
 using DistributedBackprop.Cluster.Messages;
-using Orleans.Concurrency;
 
 namespace DistributedBackprop.Cluster.Reduction;
 
@@ -15,14 +14,14 @@ public interface IReducerGrain : IGrainWithStringKey
     Task SetupAsync(ReducerSetup setup);
 
     /// <summary>The full flat parameter vector at <paramref name="version"/>, shared by reference with every
-    /// local worker; callers must not modify it.</summary>
+    /// local worker (callers must not modify it), and the fetch from the shards if this call made it.</summary>
     [Alias("GetParameters")]
-    Task<Immutable<float[]>> GetParametersAsync(long version);
+    Task<ParameterPull> GetParametersAsync(long version);
 
     /// <summary>Takes one local worker's nodes; the last local worker's call joins them and pushes each shard
-    /// its slice before returning.</summary>
+    /// its slice before returning, and reports those pushes (the other calls report none).</summary>
     [Alias("Contribute")]
-    Task ContributeAsync(WorkerContribution contribution);
+    Task<TransferReport> ContributeAsync(WorkerContribution contribution);
 
     [Alias("Leave")]
     Task LeaveAsync();

@@ -1,10 +1,10 @@
+using System.Diagnostics;
 using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
 using DistributedBackprop.Cluster.Telemetry;
 using DistributedBackprop.Core.Reduction;
-using Orleans.Concurrency;
 
 namespace DistributedBackprop.Cluster.Reduction;
 
@@ -28,6 +28,12 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
     private float[] _parameters = [];
     private long _version = -1;
 
+    // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
+    // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
+    // serialized before it answered, and a local shard (which holds the reference and joins into it in place)
+    // has reduced and applied the step before the coordinator starts the next one.
+    private byte[][][] _slices = [];
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _silo = RunGrainKey.Parse(this.GetPrimaryKeyString()).Silo;
@@ -45,31 +51,37 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         }
 
         _parameters = new float[setup.ParameterCount];
+        _slices = new byte[setup.Shards.Length][][];
         _version = -1;
         _step = -1;
         _contributions.Clear();
         return Task.CompletedTask;
     }
 
-    public async Task<Immutable<float[]>> GetParametersAsync(long version)
+    public async Task<ParameterPull> GetParametersAsync(long version)
     {
         var setup = RequireSetup();
-        if (version != _version)
+        if (version == _version)
         {
-            var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
-            for (int j = 0; j < slices.Length; j++)
-            {
-                var range = setup.Shards[j];
-                FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
-            }
-
-            _version = version;
+            return new ParameterPull(_parameters, default);
         }
 
-        return _parameters.AsImmutable();
+        long started = Stopwatch.GetTimestamp();
+        var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
+        long bytes = 0;
+        for (int j = 0; j < slices.Length; j++)
+        {
+            var range = setup.Shards[j];
+            FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
+            bytes += CrossesSilos(setup, j) ? slices[j].Value.Length : 0;
+        }
+
+        _version = version;
+        var fetch = new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, slices.Length);
+        return new ParameterPull(_parameters, fetch);
     }
 
-    public async Task ContributeAsync(WorkerContribution contribution)
+    public async Task<TransferReport> ContributeAsync(WorkerContribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
         var setup = RequireSetup();
@@ -88,7 +100,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         _contributions[contribution.Rank] = contribution;
         if (_contributions.Count < setup.Ranks.Length)
         {
-            return;
+            return default;
         }
 
         using var span = TrainingTelemetry.StartSpan(TrainingTelemetry.SiloReduceSpan, setup.RunId, _step);
@@ -96,10 +108,18 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
-        var slices = setup.Shards.Select(range => SliceNodes(nodes, range)).ToArray();
-        await Task.WhenAll(_shards.Select((shard, j) =>
-            shard.PushAsync(new ShardContribution(_step, _silo, slices[j]))));
-        telemetry.GradientSent(setup.RunId, slices.Sum(nodeSlices => nodeSlices.Sum(n => (long)n.Values.Length)));
+        long started = Stopwatch.GetTimestamp();
+        var pushes = new ShardContribution[_shards.Length];
+        long bytes = 0;
+        for (int j = 0; j < pushes.Length; j++)
+        {
+            pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j], j));
+            bytes += CrossesSilos(setup, j) ? pushes[j].Nodes.Sum(n => (long)n.Values.Length) : 0;
+        }
+
+        await Task.WhenAll(_shards.Select((shard, j) => shard.PushAsync(pushes[j])));
+        telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));
+        return new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length);
     }
 
     public Task LeaveAsync()
@@ -129,9 +149,26 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         return nodes.Values.Select(v => (v.Node, v.Value)).ToList();
     }
 
-    private static NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range) =>
-        nodes.Select(n => new NodeSlice(
-            n.Node.Start, n.Node.End, FloatBytes.From(n.Sum.AsSpan(range.Start, range.Length)))).ToArray();
+    private NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range, int shard)
+    {
+        if (_slices[shard] is null || _slices[shard].Length != nodes.Count)
+        {
+            _slices[shard] = new byte[nodes.Count][];
+        }
+
+        var slices = new NodeSlice[nodes.Count];
+        for (int n = 0; n < nodes.Count; n++)
+        {
+            var buffer = _slices[shard][n] ??= new byte[range.Length * sizeof(float)];
+            nodes[n].Sum.AsSpan(range.Start, range.Length).CopyTo(FloatBytes.AsFloats(buffer));
+            slices[n] = new NodeSlice(nodes[n].Node.Start, nodes[n].Node.End, buffer);
+        }
+
+        return slices;
+    }
+
+    // Payloads to and from a shard on this silo pass by reference; only the others travel over the network.
+    private bool CrossesSilos(ReducerSetup setup, int shard) => setup.ShardSilos[shard] != _silo;
 
     private ReducerSetup RequireSetup() =>
         _setup ?? throw new InvalidOperationException($"Reducer {this.GetPrimaryKeyString()} was not set up.");

@@ -24,14 +24,15 @@ public interface IShardGrain : IGrainWithStringKey
     Task PushAsync(ShardContribution contribution);
 
     /// <summary>Joins the step's nodes into the root (they must cover every micro-batch), clips it by value when
-    /// asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk order.</summary>
+    /// asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk order, with the
+    /// seconds this took.</summary>
     [Alias("Reduce")]
-    Task<double[]> ReduceAsync(long globalStep);
+    Task<ShardReduction> ReduceAsync(long globalStep);
 
     /// <summary>Clips the reduced gradient by the global norm and applies the optimizer with the schedule's
-    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1.</summary>
+    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1. Returns the seconds this took.</summary>
     [Alias("Apply")]
-    Task ApplyAsync(long globalStep, double globalNorm);
+    Task<double> ApplyAsync(long globalStep, double globalNorm);
 
     [Alias("Leave")]
     Task LeaveAsync();

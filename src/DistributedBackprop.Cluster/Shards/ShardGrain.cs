@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Runs;
@@ -24,8 +25,11 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
     private float[] _parameters = [];
     private long _version;
 
-    // Parameter bytes of _version, made once and served to every silo's reducer.
-    private byte[]? _served;
+    // Parameter bytes of _version, made once per version into one reused buffer and served to every silo's
+    // reducer. Rewriting it in the next Apply is safe: every reducer has fetched (copied or deserialized) the
+    // version before its workers finish the step that Apply completes.
+    private byte[] _served = [];
+    private long _servedVersion = -1;
 
     // Nodes received for _step, keyed by first micro-batch; the reduced root once ReduceAsync has run.
     private int _microBatches;
@@ -52,7 +56,8 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         _microBatches = options.MicroBatches;
         _parameters = FloatBytes.AsFloats(setup.InitialValues).ToArray();
         _version = 0;
-        _served = null;
+        _served = new byte[setup.Range.Length * sizeof(float)];
+        _servedVersion = -1;
         _step = -1;
         _nodes.Clear();
         _root = null;
@@ -68,7 +73,12 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
                 $"Shard {setup.Index} holds parameter version {_version}, not the requested {version}.");
         }
 
-        _served ??= FloatBytes.From(_parameters);
+        if (_servedVersion != _version)
+        {
+            _parameters.CopyTo(FloatBytes.AsFloats(_served));
+            _servedVersion = _version;
+        }
+
         return Task.FromResult(_served.AsImmutable());
     }
 
@@ -102,9 +112,10 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         return Task.CompletedTask;
     }
 
-    public Task<double[]> ReduceAsync(long globalStep)
+    public Task<ShardReduction> ReduceAsync(long globalStep)
     {
         var setup = RequireSetup();
+        long started = Stopwatch.GetTimestamp();
         if (globalStep != _step)
         {
             throw new InvalidOperationException(
@@ -127,12 +138,14 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
 
         _root = _nodes.First().Value.Value;
         _nodes.Clear();
-        return Task.FromResult(_updater!.PrepareGradient(FloatBytes.AsFloats(_root)));
+        var sums = _updater!.PrepareGradient(FloatBytes.AsFloats(_root));
+        return Task.FromResult(new ShardReduction(sums, Stopwatch.GetElapsedTime(started).TotalSeconds));
     }
 
-    public Task ApplyAsync(long globalStep, double globalNorm)
+    public Task<double> ApplyAsync(long globalStep, double globalNorm)
     {
         var setup = RequireSetup();
+        long started = Stopwatch.GetTimestamp();
         if (globalStep != _step || _root is null)
         {
             throw new InvalidOperationException(
@@ -142,8 +155,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         _updater!.Apply(_parameters, FloatBytes.AsFloats(_root), globalStep, globalNorm);
         _root = null;
         _version++;
-        _served = null;
-        return Task.CompletedTask;
+        return Task.FromResult(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     public Task LeaveAsync()

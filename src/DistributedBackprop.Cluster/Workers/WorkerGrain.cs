@@ -75,7 +75,7 @@ public sealed class WorkerGrain(
             TrainingTelemetry.WorkerComputeSpan, setup.RunId, order.GlobalStep);
         span?.SetTag(TrainingTelemetry.RankTag, setup.Rank);
         long started = Stopwatch.GetTimestamp();
-        await PullParametersAsync(reducer, replica, order.Version);
+        var pull = await PullParametersAsync(reducer, replica, order.Version);
         long pulled = Stopwatch.GetTimestamp();
 
         int microBatches = setup.Spec.MicroBatches;
@@ -103,13 +103,15 @@ public sealed class WorkerGrain(
         }
 
         long computed = Stopwatch.GetTimestamp();
-        await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
+        var push = await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
         long reduced = Stopwatch.GetTimestamp();
 
         var timings = new StepTimings(
             Stopwatch.GetElapsedTime(started, pulled).TotalSeconds,
             Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
-            Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds);
+            Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
+            pull,
+            push);
         int samples = (end - first) * (setup.Spec.BatchSize / microBatches);
         telemetry.WorkerStepCompleted(
             setup.RunId, setup.Rank, samples, Stopwatch.GetElapsedTime(started, reduced).TotalSeconds);
@@ -141,14 +143,18 @@ public sealed class WorkerGrain(
     }
 
     // The reducer fetches each version once per silo; the replica copies it, so the shared array stays intact.
-    private async Task PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
+    // Returns the fetch this call caused, if any.
+    private async Task<TransferReport> PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
     {
-        if (version != _version)
+        if (version == _version)
         {
-            var parameters = await reducer.GetParametersAsync(version);
-            replica.SetParameters(parameters.Value);
-            _version = version;
+            return default;
         }
+
+        var pull = await reducer.GetParametersAsync(version);
+        replica.SetParameters(pull.Parameters);
+        _version = version;
+        return pull.Fetch;
     }
 
     // The spec's thread count, else the silo's, else the processors shared among this silo's workers (counted

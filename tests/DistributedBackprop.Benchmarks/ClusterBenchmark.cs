@@ -1,0 +1,211 @@
+using System.Globalization;
+using DistributedBackprop.Benchmarks.Clusters;
+using DistributedBackprop.Cluster.Runs;
+using DistributedBackprop.Contracts.V1;
+
+namespace DistributedBackprop.Benchmarks;
+
+/// <summary>
+/// The cluster against the single-process trainer on the same runs (Fashion-MNIST subset, global batch 128,
+/// M = 4, Adam, same seed), last epoch of two, evaluation excluded:
+/// 1. an embedded cluster (one in-process silo hosted as the server hosts it, 4 workers, 2 shards);
+/// 2. three server processes on 127.0.0.1 joined through a private redis-server (4 workers, 3 shards).
+/// Each pair (trainer, then cluster) runs <see cref="Repetitions"/> times back to back and the pair with the
+/// median ratio is reported, with the lowest and highest ratio: the machine is shared, and its load moves.
+/// Reported: samples/s as a percentage of one process, final parameters checked bit for bit, the step split
+/// into compute, transfer, optimizer and waiting; for the processes also the bytes that crossed silos per
+/// step and worker against a naive parameter server's 2×|parameters|×4, and the transfer rate during the run
+/// and with idle cores against raw loopback TCP with the same payload, measured in the same run.
+/// </summary>
+internal sealed class ClusterBenchmark : IBenchmark
+{
+    private const int Repetitions = 3;
+    private const int Workers = 4;
+    private const int EmbeddedShards = 2;
+    private const int Processes = 3;
+    private const int ProcessShards = 3;
+    private const int TestRows = 1000;
+
+    // Training rows per model: enough steps per epoch for a steady measurement, few enough for tens of seconds.
+    private static readonly (string Preset, int TrainRows)[] Models = [("mlp", 128 * 100), ("cnn", 128 * 16)];
+
+    public string Name => "cluster";
+
+    public void Run(BenchmarkContext context) => RunAsync(context).GetAwaiter().GetResult();
+
+    // Figures are held until the end and written grouped, one table per kind; progress goes to stderr.
+    private static async Task RunAsync(BenchmarkContext context)
+    {
+        var subsets = Models.ToDictionary(m => m.Preset, m => DatasetSubset.Write(m.TrainRows, TestRows));
+        var figures = new Figures();
+        try
+        {
+            // One epoch of each model first, so the first measured trainer run meets tiered-up code as the
+            // later ones do.
+            foreach (var (preset, _) in Models)
+            {
+                Progress($"warming up {preset}");
+                var warmUp = BenchmarkRuns.Spec(preset, subsets[preset].Directory, 1, 1);
+                warmUp.Epochs = 1;
+                BenchmarkRuns.Single(warmUp);
+            }
+
+            await using (var silo = await EmbeddedSilo.StartAsync())
+            {
+                foreach (var (preset, _) in Models)
+                {
+                    var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, EmbeddedShards);
+                    var pairs = await MeasurePairsAsync(silo.Grains, "embedded", spec);
+                    Add(figures, "embedded", spec, pairs, "90");
+                }
+            }
+
+            Progress($"starting redis-server and {Processes} silo processes");
+            await using var processes = await SiloProcesses.StartAsync(Processes, TimeSpan.FromMinutes(2));
+            foreach (var (preset, _) in Models)
+            {
+                var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
+                var pairs = await MeasurePairsAsync(processes.Grains, "processes", spec);
+                string setup = $"{Processes} processes";
+                var median = Add(figures, setup, spec, pairs, preset == "cnn" ? "60" : "-");
+                AddTransfer(figures, processes.Grains, setup, spec, median);
+            }
+        }
+        finally
+        {
+            foreach (var subset in subsets.Values)
+            {
+                subset.Dispose();
+            }
+        }
+
+        foreach (var figure in figures.Throughput.Concat(figures.Steps).Concat(figures.Transfers))
+        {
+            context.Report(figure.Benchmark, [.. figure.Fields]);
+        }
+
+        if (figures.Mismatches.Count > 0)
+        {
+            throw new InvalidOperationException(
+                "Cluster parameters differ from the single-process trainer's: "
+                + string.Join("; ", figures.Mismatches));
+        }
+    }
+
+    // The trainer right before each cluster run, so both see about the same load from the machine's other tenants.
+    private static async Task<List<Pair>> MeasurePairsAsync(IGrainFactory grains, string setup, RunSpec spec)
+    {
+        var pairs = new List<Pair>();
+        for (int repetition = 1; repetition <= Repetitions; repetition++)
+        {
+            Progress($"{setup} {spec.Preset} {repetition}/{Repetitions}: single process");
+            var single = BenchmarkRuns.Single(spec);
+            Progress($"{setup} {spec.Preset} {repetition}/{Repetitions}: cluster");
+            string runId = $"bench-{setup}-{spec.Preset}-{repetition}";
+            var run = await BenchmarkRuns.ClusterAsync(grains, runId, spec);
+            pairs.Add(new Pair(single, run, LoadAverage()));
+        }
+
+        return pairs;
+    }
+
+    private static Pair Add(Figures figures, string setup, RunSpec spec, List<Pair> pairs, string goal)
+    {
+        foreach (var pair in pairs.Where(p => !BenchmarkRuns.BitIdentical(p.Single.Parameters, p.Run.Parameters)))
+        {
+            figures.Mismatches.Add(pair.Run.RunId);
+        }
+
+        var sorted = pairs.OrderBy(p => p.Percent).ToList();
+        var median = sorted[sorted.Count / 2];
+        figures.Throughput.Add(Figure(
+            "cluster",
+            new("setup", setup),
+            new("model", spec.Preset),
+            new("workers", spec.Workers),
+            new("shards", spec.ParameterShards),
+            new("silos", median.Run.Timings.Silos),
+            new("singleSamplesPerSecond", median.Single.SamplesPerSecond),
+            new("clusterSamplesPerSecond", median.Run.SamplesPerSecond),
+            new("percentOfSingle", median.Percent),
+            new("lowestPercent", sorted[0].Percent),
+            new("highestPercent", sorted[^1].Percent),
+            new("goalMinPercent", goal),
+            new("bitIdentical", pairs.All(p => BenchmarkRuns.BitIdentical(p.Single.Parameters, p.Run.Parameters))),
+            new("load1m", median.Load)));
+
+        var split = StepSplit.From(median.Run.Timings);
+        figures.Steps.Add(Figure(
+            "cluster-step",
+            new("setup", setup),
+            new("model", spec.Preset),
+            new("stepMs", split.StepMs),
+            new("computeMs", split.ComputeMs),
+            new("transferMs", split.TransferMs),
+            new("optimizerMs", split.OptimizerMs),
+            new("waitingMs", split.WaitingMs),
+            new("computePercent", split.Percent(split.ComputeMs)),
+            new("transferPercent", split.Percent(split.TransferMs)),
+            new("optimizerPercent", split.Percent(split.OptimizerMs)),
+            new("waitingPercent", split.Percent(split.WaitingMs))));
+        return median;
+    }
+
+    // The payload is one shard slice: every push and fetch that crosses silos here carries one (each silo holds
+    // one node once its local workers have joined theirs). Raw TCP and the idle Orleans fetch are measured
+    // right after the runs, with the silos idle.
+    private static void AddTransfer(Figures figures, IGrainFactory grains, string setup, RunSpec spec, Pair median)
+    {
+        var t = median.Run.Timings;
+        int parameterCount = median.Run.Parameters.Length;
+        long crossSiloBytes = t.Push.CrossSiloBytes + t.Pull.CrossSiloBytes;
+        double perStepPerWorker = (double)crossSiloBytes / t.Steps / t.Workers;
+        double naive = 2.0 * parameterCount * sizeof(float);
+        double rate = crossSiloBytes / (t.Push.Seconds + t.Pull.Seconds);
+        var slices = RunPlan.ShardRanges(parameterCount, spec.ParameterShards);
+        int payload = slices[0].Length * sizeof(float);
+        Progress($"{setup} {spec.Preset}: raw TCP and idle Orleans transfer of {payload} bytes");
+        double raw = LoopbackTcp.BytesPerSecond(payload);
+        double idle = IdleTransfer.BytesPerSecond(grains, median.Run.RunId, spec.ParameterShards, median.Run.Steps);
+        figures.Transfers.Add(Figure(
+            "cluster-transfer",
+            new("setup", setup),
+            new("model", spec.Preset),
+            new("parameters", parameterCount),
+            new("bytesPerStepPerWorker", perStepPerWorker),
+            new("naiveBytesPerStepPerWorker", naive),
+            new("percentOfNaive", 100 * perStepPerWorker / naive),
+            new("payloadBytes", payload),
+            new("inRunMBps", rate / 1e6),
+            new("idleOrleansMBps", idle / 1e6),
+            new("rawTcpMBps", raw / 1e6),
+            new("inRunPercentOfRawTcp", 100 * rate / raw),
+            new("idlePercentOfRawTcp", 100 * idle / raw),
+            new("goalMinPercent", "50")));
+    }
+
+    private static void Progress(string what) =>
+        Console.Error.WriteLine($"cluster: {what} (load {LoadAverage():F1})");
+
+    private static Figure Figure(string benchmark, params KeyValuePair<string, object>[] fields) =>
+        new(benchmark, fields);
+
+    private static double LoadAverage() =>
+        double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+
+    private sealed record Pair(SingleProcessResult Single, ClusterResult Run, double Load)
+    {
+        public double Percent => 100 * Run.SamplesPerSecond / Single.SamplesPerSecond;
+    }
+
+    private sealed class Figures
+    {
+        public List<Figure> Throughput { get; } = [];
+
+        public List<Figure> Steps { get; } = [];
+
+        public List<Figure> Transfers { get; } = [];
+
+        public List<string> Mismatches { get; } = [];
+    }
+}
