@@ -1,6 +1,7 @@
 namespace DistributedBackprop.Cluster;
 
-/// <summary>What a silo tells the run grains it hosts: where its data lives and how many threads a worker gets.</summary>
+/// <summary>What a silo tells the run grains it hosts: where its data lives and how many threads a worker
+/// gets.</summary>
 public sealed class TrainingSiloOptions
 {
     /// <summary>Searched for &lt;DataDirectory&gt;/&lt;dataset name&gt; before the system dataset directory;

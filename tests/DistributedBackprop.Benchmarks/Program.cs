@@ -1,6 +1,7 @@
 using DistributedBackprop.Benchmarks;
 
-// Usage: dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|cluster|all] [--json]
+// Usage:
+//   dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|cluster|all] [--json]
 // To add a benchmark, implement IBenchmark and list it here; "all" runs every entry in this order.
 IBenchmark[] registry =
 [

@@ -28,7 +28,8 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     Task<List<RunEvent>> GetEventsAsync(ulong afterSequence, int max);
 
     /// <summary>As <see cref="GetEventsAsync"/>, but waits up to <paramref name="timeout"/> for at least one
-    /// event when there are none; empty after the timeout. Interleaves with the run, so watchers can long-poll.</summary>
+    /// event when there are none; empty after the timeout. Interleaves with the run, so watchers can long-poll.
+    /// </summary>
     [AlwaysInterleave, Alias("WaitForEvents")]
     Task<List<RunEvent>> WaitForEventsAsync(ulong afterSequence, int max, TimeSpan timeout);
 

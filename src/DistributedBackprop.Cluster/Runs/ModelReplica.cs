@@ -31,7 +31,7 @@ internal sealed class ModelReplica
     /// <summary>Loads the dataset (cached per process) and builds the model as the trainer does.</summary>
     /// <exception cref="DatasetException">The dataset is missing or malformed on this silo.</exception>
     /// <exception cref="ModelSpecException">The model does not fit the data.</exception>
-    /// <exception cref="ArgumentException">The options do not fit the data (e.g. batch larger than the set).</exception>
+    /// <exception cref="ArgumentException">The options do not fit the data (e.g. batch above the set).</exception>
     public static ModelReplica Create(RunSpec spec, string? dataRoot, int threads)
     {
         var data = DatasetCatalog.Default.Load(RunSpecMapping.Dataset(spec), dataRoot);

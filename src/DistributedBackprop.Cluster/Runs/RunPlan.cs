@@ -28,7 +28,8 @@ public static class RunPlan
         return (start, end);
     }
 
-    /// <summary>The chunk count of a vector of <paramref name="parameterCount"/> floats: the most shards it allows.</summary>
+    /// <summary>The chunk count of a vector of <paramref name="parameterCount"/> floats: the most shards it
+    /// allows.</summary>
     public static int MaxShards(int parameterCount) =>
         Math.Max(1, (parameterCount + ShardAlignment - 1) / ShardAlignment);
 

@@ -14,7 +14,7 @@ public static class ClusterHost
     /// Adds the silo to <paramref name="builder"/>. Options come from the <c>Cluster</c> configuration section,
     /// then <paramref name="configure"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">Invalid options; the message lists every problem.</exception>
     public static IHostApplicationBuilder AddDistributedBackpropSilo(
         this IHostApplicationBuilder builder,
         Action<ClusterHostOptions>? configure = null)

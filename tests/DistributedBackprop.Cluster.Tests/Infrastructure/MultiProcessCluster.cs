@@ -101,7 +101,8 @@ public sealed class MultiProcessCluster : IAsyncDisposable
             $"--bind 127.0.0.1 --port {_redisPort} --save '' --appendonly no --daemonize yes")
         {
             RedirectStandardOutput = true,
-        }) ?? throw new InvalidOperationException("redis-server did not start; install it (apt-get install redis-server).");
+        }) ?? throw new InvalidOperationException(
+            "redis-server did not start; install it (apt-get install redis-server).");
         await redis.WaitForExitAsync();
 
         // Daemonized: wait until it answers.
