@@ -1,99 +1,27 @@
 using DistributedBackprop.Core.Kernels;
-using DistributedBackprop.Core.Layers.Internal;
-using DistributedBackprop.Core.Parameters;
-using DistributedBackprop.Core.Tensors;
 
 namespace DistributedBackprop.Core.Layers;
 
 /// <summary>Mean over square windows of each channel, without padding.</summary>
-public sealed class AvgPool2D : Layer
+public sealed class AvgPool2D : Pool2D
 {
-    private readonly int _size;
-    private readonly int _stride;
-    private readonly TensorBuffer _output = new();
-    private readonly TensorBuffer _inputGradient = new();
-    private readonly Action<int, int, int> _forwardRange;
-    private readonly Action<int, int, int> _backwardRange;
-
-    private ConvGeometry _geometry;
-    private Tensor? _input;
-    private Tensor? _outputView;
-    private Tensor? _outputGradient;
-    private Tensor? _inputGradientView;
-
     /// <param name="size">Window height and width.</param>
     /// <param name="stride">Step between windows; defaults to <paramref name="size"/> (no overlap).</param>
     public AvgPool2D(int size, int? stride = null)
+        : base("AvgPool2D", size, stride)
     {
-        PoolingShape.RequireWindow("AvgPool2D", size, stride ?? size);
-        _size = size;
-        _stride = stride ?? size;
-        _forwardRange = ForwardRange;
-        _backwardRange = BackwardRange;
     }
 
     public override string Type => "avgpool2d";
 
-    public int Size => _size;
-
-    public int Stride => _stride;
-
-    // input: (batch, C, H, W) → output: (batch, C, OH, OW)
-    public override Tensor Forward(Tensor input, LayerContext context)
+    private protected override void ForwardRange(int worker, int first, int end)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        BatchShape.Require(input, InputShape, Type, nameof(input));
-
-        int batch = input.Shape[0];
-        var output = _output.Get(batch, OutputShape);
-        _input = input;
-        _outputView = output;
-        ParallelRanges.For(batch, context.Threads, _forwardRange);
-        _outputView = null;
-        return output;
-    }
-
-    // outputGradient: (batch, C, OH, OW) → input gradient: (batch, C, H, W)
-    public override Tensor? Backward(Tensor outputGradient, LayerContext context, bool needInputGradient)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
-        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
-        {
-            throw new InvalidOperationException(
-                "AvgPool2D.Backward needs a Forward on a batch of the same size first.");
-        }
-
-        if (!needInputGradient)
-        {
-            return null;
-        }
-
-        int batch = outputGradient.Shape[0];
-        var inputGradient = _inputGradient.Get(batch, InputShape);
-        _outputGradient = outputGradient;
-        _inputGradientView = inputGradient;
-        ParallelRanges.For(batch, context.Threads, _backwardRange);
-        _outputGradient = null;
-        _inputGradientView = null;
-        return inputGradient;
-    }
-
-    protected override int[] OnBuild(int[] inputShape, ParameterLayoutBuilder parameters)
-    {
-        ArgumentNullException.ThrowIfNull(inputShape);
-        _geometry = PoolingShape.Geometry("AvgPool2D", inputShape, _size, _stride);
-        return [_geometry.Channels, _geometry.OutHeight, _geometry.OutWidth];
-    }
-
-    private void ForwardRange(int worker, int first, int end)
-    {
-        var g = _geometry;
+        var g = Geometry;
         int planeLength = g.Height * g.Width;
         int outputLength = g.Channels * g.ColumnCount;
         float scale = 1f / (g.Kernel * g.Kernel);
-        var input = _input!.Span;
-        var output = _outputView!.Span;
+        var input = Input!.Span;
+        var output = Output!.Span;
 
         for (int b = first; b < end; b++)
         {
@@ -124,14 +52,14 @@ public sealed class AvgPool2D : Layer
         }
     }
 
-    private void BackwardRange(int worker, int first, int end)
+    private protected override void BackwardRange(int worker, int first, int end)
     {
-        var g = _geometry;
+        var g = Geometry;
         int planeLength = g.Height * g.Width;
         int outputLength = g.Channels * g.ColumnCount;
         float scale = 1f / (g.Kernel * g.Kernel);
-        var outputGradient = _outputGradient!.Span;
-        var inputGradient = _inputGradientView!.Span;
+        var outputGradient = OutputGradient!.Span;
+        var inputGradient = InputGradient!.Span;
 
         for (int b = first; b < end; b++)
         {

@@ -2,9 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DistributedBackprop.Core.Kernels;
-using DistributedBackprop.Core.Layers.Internal;
-using DistributedBackprop.Core.Parameters;
-using DistributedBackprop.Core.Tensors;
 
 namespace DistributedBackprop.Core.Layers;
 
@@ -12,103 +9,35 @@ namespace DistributedBackprop.Core.Layers;
 /// Maximum over square windows of each channel, without padding. Backward sends each output gradient to the
 /// input element that won the window in forward; on ties the first in row-major order wins.
 /// </summary>
-public sealed class MaxPool2D : Layer
+public sealed class MaxPool2D : Pool2D
 {
-    private readonly int _size;
-    private readonly int _stride;
-    private readonly TensorBuffer _output = new();
-    private readonly TensorBuffer _inputGradient = new();
-    private readonly Action<int, int, int> _forwardRange;
-    private readonly Action<int, int, int> _backwardRange;
-
-    private ConvGeometry _geometry;
-
     // For each output element (batch, C, OH, OW): the flat index of its maximum within the sample's (C, H, W).
     private int[] _argmax = [];
-
-    private Tensor? _input;
-    private Tensor? _outputView;
-    private Tensor? _outputGradient;
-    private Tensor? _inputGradientView;
 
     /// <param name="size">Window height and width.</param>
     /// <param name="stride">Step between windows; defaults to <paramref name="size"/> (no overlap).</param>
     public MaxPool2D(int size, int? stride = null)
+        : base("MaxPool2D", size, stride)
     {
-        PoolingShape.RequireWindow("MaxPool2D", size, stride ?? size);
-        _size = size;
-        _stride = stride ?? size;
-        _forwardRange = ForwardRange;
-        _backwardRange = BackwardRange;
     }
 
     public override string Type => "maxpool2d";
 
-    public int Size => _size;
-
-    public int Stride => _stride;
-
-    // input: (batch, C, H, W) → output: (batch, C, OH, OW)
-    public override Tensor Forward(Tensor input, LayerContext context)
+    private protected override void PrepareForward(int outputLength)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        BatchShape.Require(input, InputShape, Type, nameof(input));
-
-        int batch = input.Shape[0];
-        var output = _output.Get(batch, OutputShape);
-        int needed = output.Length;
-        if (_argmax.Length < needed)
+        if (_argmax.Length < outputLength)
         {
-            _argmax = new int[needed];
+            _argmax = new int[outputLength];
         }
-
-        _input = input;
-        _outputView = output;
-        ParallelRanges.For(batch, context.Threads, _forwardRange);
-        _outputView = null;
-        return output;
     }
 
-    // outputGradient: (batch, C, OH, OW) → input gradient: (batch, C, H, W)
-    public override Tensor? Backward(Tensor outputGradient, LayerContext context, bool needInputGradient)
+    private protected override void ForwardRange(int worker, int first, int end)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        BatchShape.Require(outputGradient, OutputShape, Type, nameof(outputGradient));
-        if (_input is null || _input.Shape[0] != outputGradient.Shape[0])
-        {
-            throw new InvalidOperationException(
-                "MaxPool2D.Backward needs a Forward on a batch of the same size first.");
-        }
-
-        if (!needInputGradient)
-        {
-            return null;
-        }
-
-        int batch = outputGradient.Shape[0];
-        var inputGradient = _inputGradient.Get(batch, InputShape);
-        _outputGradient = outputGradient;
-        _inputGradientView = inputGradient;
-        ParallelRanges.For(batch, context.Threads, _backwardRange);
-        _outputGradient = null;
-        _inputGradientView = null;
-        return inputGradient;
-    }
-
-    protected override int[] OnBuild(int[] inputShape, ParameterLayoutBuilder parameters)
-    {
-        ArgumentNullException.ThrowIfNull(inputShape);
-        _geometry = PoolingShape.Geometry("MaxPool2D", inputShape, _size, _stride);
-        return [_geometry.Channels, _geometry.OutHeight, _geometry.OutWidth];
-    }
-
-    private void ForwardRange(int worker, int first, int end)
-    {
-        var g = _geometry;
+        var g = Geometry;
         int planeLength = g.Height * g.Width;
         int outputLength = g.Channels * g.ColumnCount;
-        var input = _input!.Span;
-        var output = _outputView!.Span;
+        var input = Input!.Span;
+        var output = Output!.Span;
 
         for (int b = first; b < end; b++)
         {
@@ -194,12 +123,12 @@ public sealed class MaxPool2D : Layer
         best = Vector128.ConditionalSelect(wins.AsInt32(), Vector128.CreateScalarUnsafe(index), best);
     }
 
-    private void BackwardRange(int worker, int first, int end)
+    private protected override void BackwardRange(int worker, int first, int end)
     {
-        var g = _geometry;
+        var g = Geometry;
         int outputLength = g.Channels * g.ColumnCount;
-        var outputGradient = _outputGradient!.Span;
-        var inputGradient = _inputGradientView!.Span;
+        var outputGradient = OutputGradient!.Span;
+        var inputGradient = InputGradient!.Span;
 
         for (int b = first; b < end; b++)
         {
