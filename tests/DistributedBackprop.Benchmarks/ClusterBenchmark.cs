@@ -2,6 +2,7 @@ using System.Globalization;
 using DistributedBackprop.Benchmarks.Clusters;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Testing;
 
 namespace DistributedBackprop.Benchmarks;
 
@@ -61,14 +62,22 @@ internal sealed class ClusterBenchmark : IBenchmark
             }
 
             Progress($"starting redis-server and {Processes} silo processes");
-            await using var processes = await SiloProcesses.StartAsync(Processes, TimeSpan.FromMinutes(2));
+            // One kernel thread per worker: the silos share this machine's cores and would otherwise each give
+            // their workers all of them.
+            var settings = new Dictionary<string, string>
+            {
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Cluster__ThreadsPerWorker"] = "1",
+            };
+            await using var processes = await MultiProcessCluster.StartAsync(
+                Processes, TimeSpan.FromMinutes(2), settings, "dbp-bench");
             foreach (var (preset, _) in Models)
             {
                 var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
-                var pairs = await MeasurePairsAsync(processes.Grains, "processes", spec);
+                var pairs = await MeasurePairsAsync(processes.Client, "processes", spec);
                 string setup = $"{Processes} processes";
                 var median = Add(figures, setup, spec, pairs, preset == "cnn" ? "60" : "-");
-                AddTransfer(figures, processes.Grains, setup, spec, median);
+                AddTransfer(figures, processes.Client, setup, spec, median);
             }
         }
         finally

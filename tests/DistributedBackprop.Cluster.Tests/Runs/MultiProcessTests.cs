@@ -1,5 +1,6 @@
 using DistributedBackprop.Cluster.Tests.Infrastructure;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Testing;
 
 namespace DistributedBackprop.Cluster.Tests.Runs;
 

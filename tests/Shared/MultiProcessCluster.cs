@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -9,23 +8,24 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
-namespace DistributedBackprop.Benchmarks.Clusters;
+namespace DistributedBackprop.Testing;
 
 /// <summary>
-/// A private redis-server and N server processes on 127.0.0.1 joined through Redis membership, plus a client
-/// in this process: the multi-process test's cluster, for measuring. Stops what it started, by process id.
+/// A private redis-server and N silo processes (the real server program) on 127.0.0.1, joined through Redis
+/// membership, plus a client. Everything it starts it stops on dispose, by process id. Shared as source by the
+/// cluster tests and the cluster benchmark (linked into both projects).
 /// </summary>
-internal sealed class SiloProcesses : IAsyncDisposable
+public sealed class MultiProcessCluster : IAsyncDisposable
 {
     private readonly List<Process> _silos = [];
     private readonly StringBuilder _output = new();
     private int _redisPort;
     private IHost? _client;
 
-    public IGrainFactory Grains => _client?.Services.GetRequiredService<IClusterClient>()
+    public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>()
         ?? throw new InvalidOperationException("The cluster is not started.");
 
-    /// <summary>The silos' output so far, for failure messages.</summary>
+    /// <summary>Silo process output so far, for failure messages.</summary>
     public string Output
     {
         get
@@ -37,20 +37,26 @@ internal sealed class SiloProcesses : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcesses> StartAsync(int silos, TimeSpan timeout)
+    /// <param name="environment">Extra settings for every silo process, applied after the defaults.</param>
+    /// <param name="clusterIdPrefix">Start of the random cluster id, to tell test and benchmark clusters apart.</param>
+    public static async Task<MultiProcessCluster> StartAsync(
+        int silos,
+        TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string clusterIdPrefix = "dbp-test")
     {
-        var cluster = new SiloProcesses();
+        var cluster = new MultiProcessCluster();
         try
         {
             await cluster.StartRedisAsync();
-            string clusterId = "dbp-bench-" + Guid.NewGuid().ToString("N")[..8];
+            string clusterId = clusterIdPrefix + "-" + Guid.NewGuid().ToString("N")[..8];
             string redis = $"127.0.0.1:{cluster._redisPort}";
             for (int i = 0; i < silos; i++)
             {
-                cluster.StartSilo(clusterId, redis);
+                cluster.StartSilo(clusterId, redis, FreePort(), FreePort(), environment);
             }
 
-            await cluster.ConnectAsync(clusterId, redis, silos, timeout);
+            await cluster.ConnectClientAsync(clusterId, redis, silos, timeout);
             return cluster;
         }
         catch
@@ -97,18 +103,17 @@ internal sealed class SiloProcesses : IAsyncDisposable
 
     private async Task StartRedisAsync()
     {
-        _redisPort = Ports.Free();
-        var start = new ProcessStartInfo(
-            "redis-server", $"--bind 127.0.0.1 --port {_redisPort} --save '' --appendonly no --daemonize yes")
+        _redisPort = FreePort();
+        using var redis = Process.Start(new ProcessStartInfo(
+            "redis-server",
+            $"--bind 127.0.0.1 --port {_redisPort} --save '' --appendonly no --daemonize yes")
         {
             RedirectStandardOutput = true,
-        };
-        using (var redis = Process.Start(start)
-            ?? throw new InvalidOperationException("redis-server did not start; apt-get install -y redis-server."))
-        {
-            await redis.WaitForExitAsync();
-        }
+        }) ?? throw new InvalidOperationException(
+            "redis-server did not start; install it (apt-get install redis-server).");
+        await redis.WaitForExitAsync();
 
+        // Daemonized: wait until it answers.
         for (int attempt = 0; attempt < 100; attempt++)
         {
             try
@@ -126,7 +131,12 @@ internal sealed class SiloProcesses : IAsyncDisposable
         throw new InvalidOperationException($"redis-server did not accept connections on port {_redisPort} in 5 s.");
     }
 
-    private void StartSilo(string clusterId, string redis)
+    private void StartSilo(
+        string clusterId,
+        string redis,
+        int siloPort,
+        int gatewayPort,
+        IReadOnlyDictionary<string, string>? environment)
     {
         string server = Path.Combine(AppContext.BaseDirectory, "DistributedBackprop.Server.dll");
         var start = new ProcessStartInfo("dotnet", $"\"{server}\" --contentRoot \"{AppContext.BaseDirectory}\"")
@@ -137,16 +147,23 @@ internal sealed class SiloProcesses : IAsyncDisposable
         };
         start.Environment["Cluster__Redis"] = redis;
         start.Environment["Cluster__ClusterId"] = clusterId;
-        start.Environment["Cluster__SiloPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture);
-        start.Environment["Cluster__GatewayPort"] = Ports.Free().ToString(CultureInfo.InvariantCulture);
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Cluster__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Cluster__GatewayPort"] =
+            gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Cluster__ProbeTimeout"] = "00:00:02";
 
-        // Every silo sees all the machine's cores and would give each of its workers a share of them; on one
-        // machine the silos share the cores, so one kernel thread per worker keeps them from oversubscribing.
-        start.Environment["Cluster__ThreadsPerWorker"] = "1";
+        // Each process also serves gRPC and HTTP: free ports, this machine only.
+        start.Environment["Server__ListenAddress"] = "127.0.0.1";
+        start.Environment["Server__GrpcPort"] = "0";
+        start.Environment["Server__HttpPort"] = "0";
 
-        // Three silos and this process share two cores: workstation GC keeps them from fighting over heaps.
+        // Several silos and the test share two cores: workstation GC keeps them from fighting over heaps.
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -155,10 +172,10 @@ internal sealed class SiloProcesses : IAsyncDisposable
         _silos.Add(process);
     }
 
-    private async Task ConnectAsync(string clusterId, string redis, int silos, TimeSpan timeout)
+    private async Task ConnectClientAsync(string clusterId, string redis, int silos, TimeSpan timeout)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -185,13 +202,19 @@ internal sealed class SiloProcesses : IAsyncDisposable
             }
         }
 
-        var management = Grains.GetGrain<IManagementGrain>(0);
-        while ((await management.GetHosts(onlyActive: true)).Count < silos)
+        var management = Client.GetGrain<IManagementGrain>(0);
+        while (true)
         {
+            var hosts = await management.GetHosts(onlyActive: true);
+            if (hosts.Count == silos)
+            {
+                return;
+            }
+
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException(
-                    $"Fewer than {silos} silos became active within {timeout}. Silo output:\n{Output}");
+                    $"Only {hosts.Count} of {silos} silos became active within {timeout}. Silo output:\n{Output}");
             }
 
             await Task.Delay(250);
@@ -207,5 +230,12 @@ internal sealed class SiloProcesses : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
