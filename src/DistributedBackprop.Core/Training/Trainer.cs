@@ -143,6 +143,9 @@ public sealed class Trainer
             {
                 loss += _gradient.Compute(epoch, step, i).Loss;
                 var leaf = _accumulator.Rent();
+
+                // Each micro-batch's gradient is copied out of the model's gradient vector (one pass over |P|),
+                // because layers are bound to that one array; binding them to the accumulator's buffer would save it.
                 Model.Gradients.CopyTo(leaf, 0);
                 _accumulator.Push(i, leaf);
             }
