@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace DistributedBackprop.Core.Kernels;
 
 /// <summary>
@@ -14,6 +17,10 @@ namespace DistributedBackprop.Core.Kernels;
 /// </remarks>
 internal static unsafe class GemmKernel
 {
+    // Up to this many rows a call reads B in place instead of packing it (see RunBlock): 16x784x256 went
+    // from about 37% to 60% of the peak, 32 rows from 45% to 75%; from 128 rows on packing pays for itself.
+    private const int DirectBMaximumRows = 64;
+
     /// <summary>As <see cref="Gemm.Multiply"/>, on the given instruction set; arguments already validated.</summary>
     public static void Multiply(
         GemmIsa isa,
@@ -170,6 +177,10 @@ internal static unsafe class GemmKernel
         bool sharedA = plan.Shared != null && plan.SplitColumns;
         bool sharedB = plan.Shared != null && !plan.SplitColumns;
 
+        // With few rows each B element is used only once or twice, so packing B would cost about as much as
+        // the product: the kernel then reads B's rows in place and only the narrow right edge is packed.
+        bool directB = !sharedB && problem.TransposeB == Transpose.No && rowEnd - rowStart <= DirectBMaximumRows;
+
         var workspace = GemmWorkspace.Current;
         float* ownA = sharedA ? null : workspace.PackedA(plan.RowBlock * plan.DepthBlock);
         float* ownB = sharedB ? null : workspace.PackedB(plan.DepthBlock * plan.ColumnBlock);
@@ -183,7 +194,7 @@ internal static unsafe class GemmKernel
                 int kc = Math.Min(plan.DepthBlock, k - pc);
                 bool loadC = problem.Accumulate || pc > 0;
                 float* packedB = sharedB ? SharedB<TKernel>(problem, plan, jc, pc, kc) : ownB;
-                if (!sharedB)
+                if (!sharedB && !directB)
                 {
                     GemmPacking.PackB<TKernel>(problem, jc, nc, pc, kc, packedB);
                 }
@@ -197,18 +208,39 @@ internal static unsafe class GemmKernel
                         GemmPacking.PackA<TKernel>(problem, ic, mc, pc, kc, packedA);
                     }
 
+                    int tiles = GemmRowTiles.Count(mc, mr);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int columns = Math.Min(nr, nc - jr);
                         float* panelB = packedB + (long)jr * kc;
-                        for (int ir = 0; ir < mc; ir += mr)
+                        int ldb = nr;
+                        if (directB && columns == nr)
                         {
-                            int rows = Math.Min(mr, mc - ir);
-                            float* panelA = packedA + (long)ir * kc;
-                            float* c = problem.C + (long)(ic + ir) * n + jc + jr;
+                            panelB = problem.B + (long)pc * n + jc + jr;
+                            ldb = n;
+                        }
+                        else if (directB)
+                        {
+                            // The kernel reads NR columns: past the right edge of B it needs the zero padding.
+                            panelB = ownB;
+                            GemmPacking.PackB<TKernel>(problem, jc + jr, columns, pc, kc, panelB);
+                        }
+
+                        for (int t = 0; t < tiles; t++)
+                        {
+                            int first = GemmRowTiles.Start(t, tiles, mc);
+                            int rows = GemmRowTiles.Start(t + 1, tiles, mc) - first;
+                            float* panelA = packedA + (long)t * mr * kc;
+                            float* c = problem.C + (long)(ic + first) * n + jc + jr;
+                            if (t + 1 < tiles)
+                            {
+                                int nextRows = GemmRowTiles.Start(t + 2, tiles, mc) - first - rows;
+                                PrefetchTile(c + (long)rows * n, n, nextRows);
+                            }
+
                             if (columns == nr)
                             {
-                                TKernel.Run(rows, panelA, panelB, kc, c, n, loadC);
+                                TKernel.Run(rows, panelA, panelB, ldb, kc, c, n, loadC);
                             }
                             else
                             {
@@ -218,6 +250,26 @@ internal static unsafe class GemmKernel
                     }
                 }
             }
+        }
+    }
+
+    // Asks for the C rows the next tile will load. Rows of C lie n floats apart, a stride the hardware
+    // prefetchers do not follow, and with rows of 2 or 4 KiB they also compete for the same L1 sets; the
+    // kernel in between runs long enough to hide the trip to L2 or L3.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, int ldc, int rows)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (long)r * ldc;
+            Sse.Prefetch0(row);
+            Sse.Prefetch0(row + 16);
+            Sse.Prefetch0(row + 31);
         }
     }
 
@@ -244,7 +296,7 @@ internal static unsafe class GemmKernel
             }
         }
 
-        TKernel.Run(rows, panelA, panelB, kc, tile, nr, loadC);
+        TKernel.Run(rows, panelA, panelB, nr, kc, tile, nr, loadC);
 
         for (int r = 0; r < rows; r++)
         {

@@ -24,27 +24,35 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
 
     public static int ColumnBlock => Nr * 128;
 
-    public static unsafe void Run(int rows, float* packedA, float* packedB, int kc, float* c, int ldc, bool loadC)
+    public static unsafe void Run(
+        int rows,
+        float* packedA,
+        float* b,
+        int ldb,
+        int kc,
+        float* c,
+        int ldc,
+        bool loadC)
     {
         switch (rows)
         {
             case 1:
-                Tile<Rows1>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows1>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             case 2:
-                Tile<Rows2>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows2>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             case 3:
-                Tile<Rows3>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows3>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             case 4:
-                Tile<Rows4>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows4>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             case 5:
-                Tile<Rows5>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows5>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             case 6:
-                Tile<Rows6>(packedA, packedB, kc, c, ldc, loadC);
+                Tile<Rows6>(packedA, b, ldb, kc, c, ldc, loadC);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Tile rows must be 1..{Mr}.");
@@ -52,7 +60,14 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile<TRows>(float* packedA, float* packedB, int kc, float* c, int ldc, bool loadC)
+    private static unsafe void Tile<TRows>(
+        float* packedA,
+        float* b,
+        int ldb,
+        int kc,
+        float* c,
+        int ldc,
+        bool loadC)
         where TRows : struct, IGemmRowCount
     {
         // accumulators: row r of the tile in (cRa, cRb), columns 0..7 and 8..15
@@ -104,8 +119,8 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
 
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Vector256.LoadAligned(packedB);
-            var b1 = Vector256.LoadAligned(packedB + 8);
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
             Vector256<float> a;
 
             if (TRows.Count > 0)
@@ -151,7 +166,7 @@ internal readonly struct GemmMicroKernel256 : IGemmMicroKernel
             }
 
             packedA += Mr;
-            packedB += Nr;
+            b += ldb;
         }
 
         if (TRows.Count > 0)

@@ -21,7 +21,15 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
 
     public static int ColumnBlock => Nr * 256;
 
-    public static unsafe void Run(int rows, float* packedA, float* packedB, int kc, float* c, int ldc, bool loadC)
+    public static unsafe void Run(
+        int rows,
+        float* packedA,
+        float* b,
+        int ldb,
+        int kc,
+        float* c,
+        int ldc,
+        bool loadC)
     {
         // accumulators: (Mr, Nr), row-major
         float* acc = stackalloc float[Mr * Nr];
@@ -40,12 +48,12 @@ internal readonly struct GemmMicroKernelScalar : IGemmMicroKernel
                 float a = packedA[r];
                 for (int j = 0; j < Nr; j++)
                 {
-                    acc[r * Nr + j] += a * packedB[j];
+                    acc[r * Nr + j] += a * b[j];
                 }
             }
 
             packedA += Mr;
-            packedB += Nr;
+            b += ldb;
         }
 
         for (int r = 0; r < rows; r++)

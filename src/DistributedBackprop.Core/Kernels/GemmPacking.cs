@@ -13,17 +13,20 @@ namespace DistributedBackprop.Core.Kernels;
 internal static unsafe class GemmPacking
 {
     /// <summary>
-    /// Packs op(A)[ic..ic+mc, pc..pc+kc) as MR-row micro-panels: panel i holds element (r, p) at
-    /// [i·MR·kc + p·MR + r]. Rows past the edge of the last panel are left unwritten; kernels never read them.
+    /// Packs op(A)[ic..ic+mc, pc..pc+kc) as micro-panels of at most MR rows, cut by <see cref="GemmRowTiles"/>:
+    /// panel t holds its row r, step p at [t·MR·kc + p·MR + r]. Slots past a panel's height are left
+    /// unwritten; kernels never read them.
     /// </summary>
     public static void PackA<TKernel>(in GemmProblem problem, int ic, int mc, int pc, int kc, float* packed)
         where TKernel : struct, IGemmMicroKernel
     {
         int mr = TKernel.RowTile;
-        for (int i0 = 0; i0 < mc; i0 += mr)
+        int tiles = GemmRowTiles.Count(mc, mr);
+        for (int t = 0; t < tiles; t++)
         {
-            int rows = Math.Min(mr, mc - i0);
-            float* panel = packed + (long)i0 * kc;
+            int i0 = GemmRowTiles.Start(t, tiles, mc);
+            int rows = GemmRowTiles.Start(t + 1, tiles, mc) - i0;
+            float* panel = packed + (long)t * mr * kc;
             if (problem.TransposeA == Transpose.No)
             {
                 // a: (m, k); op(A)(i, p) = a[i·k + p], so a panel row is a memory row

@@ -49,12 +49,14 @@ internal readonly unsafe struct GemmPlan
         int mr = TKernel.RowTile;
         int nr = TKernel.ColumnTile;
 
-        // Equal KC slices: 784 becomes 4 × 196 rather than 3 × 256 + 16, whose last slice would spend more
-        // on loading and storing C than on arithmetic.
+        // Equal KC slices: 784 becomes 3 × 262 rather than 2 × 384 + 16, whose last slice would spend more
+        // on loading and storing C than on arithmetic. NC blocks are equalised likewise, so that A is not
+        // packed again for a thin last block of columns.
         int slices = (k + TKernel.DepthBlock - 1) / TKernel.DepthBlock;
         int depthBlock = (k + slices - 1) / slices;
         int rowBlock = Math.Min(TKernel.RowBlock, RoundUp(m, mr));
-        int columnBlock = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
+        int columnBlocks = (n + TKernel.ColumnBlock - 1) / TKernel.ColumnBlock;
+        int columnBlock = RoundUp((n + columnBlocks - 1) / columnBlocks, nr);
 
         int rowTiles = (m + mr - 1) / mr;
         int columnTiles = (n + nr - 1) / nr;

@@ -16,7 +16,7 @@ internal interface IGemmMicroKernel
     /// <summary>NR: columns of C per tile, and the stride of a packed B micro-panel.</summary>
     static abstract int ColumnTile { get; }
 
-    /// <summary>KC: depth of one packed block; a B micro-panel (KC×NR) should stay in L1.</summary>
+    /// <summary>KC: deepest packed block; a B micro-panel (KC×NR) should stay in L1 or close to it.</summary>
     static abstract int DepthBlock { get; }
 
     /// <summary>MC: rows of a packed A block (MC×KC), sized for L2; a multiple of MR.</summary>
@@ -32,8 +32,20 @@ internal interface IGemmMicroKernel
     static abstract bool UsesVectorPacking { get; }
 
     /// <summary>
-    /// C[0..rows, 0..NR) = (loadC ? C : 0) + Σp packedA[p·MR + r] · packedB[p·NR + j], for p ascending.
+    /// C[0..rows, 0..NR) = (loadC ? C : 0) + Σp packedA[p·MR + r] · b[p·ldb + j], for p ascending.
     /// </summary>
-    // packedA: (kc, MR) with rows ≥ rows unused; packedB: (kc, NR); c: rows × NR at row stride ldc.
-    static abstract unsafe void Run(int rows, float* packedA, float* packedB, int kc, float* c, int ldc, bool loadC);
+    /// <remarks>
+    /// b is a packed B micro-panel (ldb = NR) or, for products with few rows, op(B) read in place (ldb = n),
+    /// which saves packing a B that would be used only once or twice.
+    /// </remarks>
+    // packedA: (kc, MR) with rows ≥ rows unused; b: (kc, NR) at row stride ldb; c: rows × NR at row stride ldc.
+    static abstract unsafe void Run(
+        int rows,
+        float* packedA,
+        float* b,
+        int ldb,
+        int kc,
+        float* c,
+        int ldc,
+        bool loadC);
 }

@@ -105,6 +105,36 @@ public sealed class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(30)]
+    [InlineData(3)]
+    public void Multiply_FewRows_BitIdenticalToSameRowsOfTallerProduct(int rows)
+    {
+        // A product of few rows reads B in place and cuts its rows into balanced tiles (16 = 8 + 8); a taller
+        // one packs B and uses full tiles. Each element is one FMA chain either way, so the bits must agree.
+        const int tall = 75, n = 83, k = 800;
+        var b = RandomMatrix(k * n, seed: 12);
+        var initial = RandomMatrix(tall * n, seed: 13);
+        foreach (var isa in new[] { GemmIsa.Vector512, GemmIsa.Vector256, GemmIsa.Scalar })
+        {
+            foreach (var transposeB in new[] { Transpose.No, Transpose.Yes })
+            {
+                // a: (tall, k); its first `rows` rows are a (rows, k) matrix of their own
+                var a = RandomMatrix(tall * k, seed: 11);
+                var whole = initial.ToArray();
+                var few = initial.AsSpan(0, rows * n).ToArray();
+
+                GemmKernel.Multiply(isa, Transpose.No, transposeB, tall, n, k, a, b, whole, true, 1);
+                GemmKernel.Multiply(isa, Transpose.No, transposeB, rows, n, k, a, b, few, true, 1);
+
+                Assert.True(
+                    few.AsSpan().SequenceEqual(whole.AsSpan(0, rows * n)),
+                    $"{isa} B {transposeB}: {rows} rows differ from the same rows of a {tall}-row product");
+            }
+        }
+    }
+
     [Fact]
     public void Multiply_PublicEntryMultiThreaded_MatchesReferenceWithinBound()
     {
