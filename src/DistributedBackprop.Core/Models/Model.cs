@@ -12,6 +12,10 @@ public sealed class Model
 {
     private readonly Layer[] _layers;
 
+    // Layers before this index have no parameters, so backward stops here and this layer skips its input
+    // gradient: for flatten → dense the input gradient would be a GEMM as large as the weight gradient.
+    private readonly int _firstWithParameters;
+
     /// <param name="inputShape">Per-sample input shape, e.g. (1, 28, 28).</param>
     /// <param name="maxParameters">Refuse models larger than this before allocating anything.</param>
     /// <exception cref="ModelSpecException">A layer does not fit its input shape, or the model is too large;
@@ -28,8 +32,10 @@ public sealed class Model
         _layers = [.. layers];
         var builder = new ParameterLayoutBuilder();
         int[] shape = inputShape;
+        _firstWithParameters = _layers.Length;
         for (int i = 0; i < _layers.Length; i++)
         {
+            int parametersBefore = builder.Count;
             try
             {
                 using (builder.Scope($"layers.{i}"))
@@ -53,6 +59,10 @@ public sealed class Model
             }
 
             shape = _layers[i].OutputShape;
+            if (builder.Count > parametersBefore && _firstWithParameters == _layers.Length)
+            {
+                _firstWithParameters = i;
+            }
         }
 
         InputShape = inputShape;
@@ -104,15 +114,16 @@ public sealed class Model
 
     /// <summary>
     /// outputGradient: (batch, ...OutputShape). Overwrites <see cref="Gradients"/> with the gradient of the
-    /// loss for the last forward pass. The first layer's input gradient is not computed.
+    /// loss for the last forward pass. Input gradients stop at the first layer with parameters, since nothing
+    /// below it has a gradient to receive them.
     /// </summary>
     public void Backward(Tensor outputGradient, LayerContext context)
     {
         var g = outputGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--)
+        for (int i = _layers.Length - 1; i >= _firstWithParameters; i--)
         {
-            var next = _layers[i].Backward(g, context, needInputGradient: i > 0);
-            if (i > 0)
+            var next = _layers[i].Backward(g, context, needInputGradient: i > _firstWithParameters);
+            if (i > _firstWithParameters)
             {
                 g = next ?? throw new InvalidOperationException(
                     $"Layer {i} ({_layers[i].Type}) returned no input gradient.");

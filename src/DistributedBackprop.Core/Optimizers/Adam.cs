@@ -11,7 +11,10 @@ namespace DistributedBackprop.Core.Optimizers;
 /// <remarks>
 /// PyTorch's formulation of the bias-corrected step: g += λθ; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
 /// θ -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + ε). The two corrections depend on the step t only,
-/// so they are computed once per step in double and every slice uses the same float values.
+/// so they are computed once per step in double and every slice uses the same float values. The update
+/// multiplies numerator and denominator by sqrt(1-β2^t), θ -= (lr·sqrt(1-β2^t) / (1-β1^t)) · m / (sqrt(v) +
+/// ε·sqrt(1-β2^t)), which is the same step with one division per element instead of two: the pass is bound by
+/// the divider, not by memory.
 /// State buffers: firstMoment, secondMoment.
 /// </remarks>
 public sealed class Adam : Optimizer
@@ -35,8 +38,9 @@ public sealed class Adam : Optimizer
     }
 
     // parameters, gradients, firstMoment, secondMoment: (n).
-    // Computes θ = keep·θ - stepSize·m / (sqrt(v) / correction2 + ε) after the moment updates, with
-    // g + l2Decay·θ as the gradient; Adam has keep = 1, AdamW has l2Decay = 0.
+    // Computes θ = keep·θ - (stepSize·correction2)·m / (sqrt(v) + ε·correction2) after the moment updates,
+    // with g + l2Decay·θ as the gradient; Adam has keep = 1, AdamW has l2Decay = 0. Every path below computes
+    // the same float operations in the same order, so the bits do not depend on the vector width.
     internal static void Update(
         Span<float> parameters,
         ReadOnlySpan<float> gradients,
@@ -50,6 +54,8 @@ public sealed class Adam : Optimizer
         ref float v = ref MemoryMarshal.GetReference(secondMoment);
         float rest1 = 1f - c.Beta1;
         float rest2 = 1f - c.Beta2;
+        float scaledStep = c.StepSize * c.Correction2Sqrt;
+        float scaledEpsilon = c.Epsilon * c.Correction2Sqrt;
         int n = parameters.Length;
         int i = 0;
 
@@ -59,11 +65,10 @@ public sealed class Adam : Optimizer
             var beta2 = Vector512.Create(c.Beta2);
             var oneMinusBeta1 = Vector512.Create(rest1);
             var oneMinusBeta2 = Vector512.Create(rest2);
-            var eps = Vector512.Create(c.Epsilon);
+            var eps = Vector512.Create(scaledEpsilon);
             var l2 = Vector512.Create(c.L2Decay);
             var keep = Vector512.Create(c.Keep);
-            var stepSize = Vector512.Create(c.StepSize);
-            var correction2 = Vector512.Create(c.Correction2Sqrt);
+            var stepSize = Vector512.Create(scaledStep);
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var theta = Vector512.LoadUnsafe(ref p, (nuint)i);
@@ -72,7 +77,7 @@ public sealed class Adam : Optimizer
                 var square = beta2 * Vector512.LoadUnsafe(ref v, (nuint)i) + oneMinusBeta2 * (grad * grad);
                 mean.StoreUnsafe(ref m, (nuint)i);
                 square.StoreUnsafe(ref v, (nuint)i);
-                var denominator = Vector512.Sqrt(square) / correction2 + eps;
+                var denominator = Vector512.Sqrt(square) + eps;
                 (keep * theta - stepSize * (mean / denominator)).StoreUnsafe(ref p, (nuint)i);
             }
         }
@@ -83,11 +88,10 @@ public sealed class Adam : Optimizer
             var beta2 = Vector256.Create(c.Beta2);
             var oneMinusBeta1 = Vector256.Create(rest1);
             var oneMinusBeta2 = Vector256.Create(rest2);
-            var eps = Vector256.Create(c.Epsilon);
+            var eps = Vector256.Create(scaledEpsilon);
             var l2 = Vector256.Create(c.L2Decay);
             var keep = Vector256.Create(c.Keep);
-            var stepSize = Vector256.Create(c.StepSize);
-            var correction2 = Vector256.Create(c.Correction2Sqrt);
+            var stepSize = Vector256.Create(scaledStep);
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var theta = Vector256.LoadUnsafe(ref p, (nuint)i);
@@ -96,7 +100,7 @@ public sealed class Adam : Optimizer
                 var square = beta2 * Vector256.LoadUnsafe(ref v, (nuint)i) + oneMinusBeta2 * (grad * grad);
                 mean.StoreUnsafe(ref m, (nuint)i);
                 square.StoreUnsafe(ref v, (nuint)i);
-                var denominator = Vector256.Sqrt(square) / correction2 + eps;
+                var denominator = Vector256.Sqrt(square) + eps;
                 (keep * theta - stepSize * (mean / denominator)).StoreUnsafe(ref p, (nuint)i);
             }
         }
@@ -109,8 +113,8 @@ public sealed class Adam : Optimizer
             float square = c.Beta2 * secondMoment[i] + rest2 * (grad * grad);
             firstMoment[i] = mean;
             secondMoment[i] = square;
-            float denominator = MathF.Sqrt(square) / c.Correction2Sqrt + c.Epsilon;
-            parameters[i] = c.Keep * theta - c.StepSize * (mean / denominator);
+            float denominator = MathF.Sqrt(square) + scaledEpsilon;
+            parameters[i] = c.Keep * theta - scaledStep * (mean / denominator);
         }
     }
 
