@@ -14,13 +14,19 @@ internal static class FmaPeak
 
     public static double Measure(int threads)
     {
-        int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
-        double flops = 2.0 * Chains * lanes * Iterations * threads;
         double seconds = Timing.MedianSeconds(() => RunOnThreads(threads));
-        return flops / seconds / 1e9;
+        return FlopsPerRun(threads) / seconds / 1e9;
     }
 
-    private static void RunOnThreads(int threads)
+    /// <summary>Floating-point operations of one <see cref="RunOnThreads"/> call.</summary>
+    public static double FlopsPerRun(int threads)
+    {
+        int lanes = Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
+        return 2.0 * Chains * lanes * Iterations * threads;
+    }
+
+    /// <summary>One run of the FMA loop on each of <paramref name="threads"/> threads, about 0.05 s.</summary>
+    public static void RunOnThreads(int threads)
     {
         var helpers = new Thread[threads - 1];
         for (int i = 0; i < helpers.Length; i++)
