@@ -17,16 +17,16 @@ internal readonly struct GemmMicroKernel512 : IGemmMicroKernel
 
     public static int ColumnTile => Nr;
 
-    // KC 384: each KC slice loads and stores all of C once, which costs more than a B micro-panel
-    // (384 × 32 floats, 48 KiB) that no longer fits L1 beside A; 128 measured about 10 points of peak lower
-    // on 512³ and 1024³. MC 112: a packed A block (112 × 384, 168 KiB) then sits in L2 beside the B block.
-    public static int DepthBlock => 384;
+    // KC 256: each KC slice loads and stores all of C once, so deeper slices save C traffic, up to where a
+    // B micro-panel (256 × 32 floats, 32 KiB) and an A micro-panel (14 KiB) still share the 48 KiB L1.
+    // MC 112: a packed A block (112 × 256, 112 KiB) sits in L2 beside the B block.
+    public static int DepthBlock => 256;
 
     public static int RowBlock => Mr * 8;
 
     public static bool UsesVectorPacking => true;
 
-    // NC 1024: a packed B block (384 × 1024, 1.5 MiB) plus an A block fits the 2 MiB L2.
+    // NC 1024: a packed B block (256 × 1024, 1 MiB) plus an A block fits the 2 MiB L2.
     public static int ColumnBlock => Nr * 32;
 
     public static unsafe void Run(

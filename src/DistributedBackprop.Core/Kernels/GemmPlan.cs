@@ -15,6 +15,9 @@ internal readonly unsafe struct GemmPlan
     // descheduled, which matters on a shared machine; the pre-packed operand makes extra tasks cheap.
     private const int TasksPerThread = 4;
 
+    // Depth of one transpose in GemmPacking.
+    private const int TransposeWidth = 8;
+
     private GemmPlan(int depthBlock, int rowBlock, int columnBlock, bool splitColumns, int chunk, int taskCount)
     {
         DepthBlock = depthBlock;
@@ -49,11 +52,12 @@ internal readonly unsafe struct GemmPlan
         int mr = TKernel.RowTile;
         int nr = TKernel.ColumnTile;
 
-        // Equal KC slices: 784 becomes 3 × 262 rather than 2 × 384 + 16, whose last slice would spend more
-        // on loading and storing C than on arithmetic. NC blocks are equalised likewise, so that A is not
-        // packed again for a thin last block of columns.
+        // Equal KC slices: 784 becomes 200 + 200 + 200 + 184 rather than 3 × 256 + 16, whose last slice would
+        // spend more on loading and storing C than on arithmetic. Slices are whole multiples of the packing's
+        // 8×8 transposes, which would otherwise finish every slice with a scalar gather. NC blocks are
+        // equalised likewise, so that A is not packed again for a thin last block of columns.
         int slices = (k + TKernel.DepthBlock - 1) / TKernel.DepthBlock;
-        int depthBlock = (k + slices - 1) / slices;
+        int depthBlock = Math.Min(TKernel.DepthBlock, RoundUp((k + slices - 1) / slices, TransposeWidth));
         int rowBlock = Math.Min(TKernel.RowBlock, RoundUp(m, mr));
         int columnBlocks = (n + TKernel.ColumnBlock - 1) / TKernel.ColumnBlock;
         int columnBlock = RoundUp((n + columnBlocks - 1) / columnBlocks, nr);

@@ -15,6 +15,6 @@ internal static class GemmRowTiles
     /// <summary>Tiles for <paramref name="rows"/> rows, each of at most <paramref name="mr"/> rows.</summary>
     public static int Count(int rows, int mr) => (rows + mr - 1) / mr;
 
-    /// <summary>First row of tile <paramref name="tile"/> (0..count); the first rows % count are a row taller.</summary>
+    /// <summary>First row of tile <paramref name="tile"/> (0..count); the first rows % count are taller.</summary>
     public static int Start(int tile, int count, int rows) => tile * (rows / count) + Math.Min(tile, rows % count);
 }
