@@ -17,8 +17,9 @@ namespace DistributedBackprop.Core.Kernels;
 /// </remarks>
 internal static unsafe class GemmKernel
 {
-    // Up to this many rows a call reads B in place instead of packing it (see RunBlock): 16x784x256 went
-    // from about 37% to 60% of the peak, 32 rows from 45% to 75%; from 128 rows on packing pays for itself.
+    // Up to this many rows a call reads B in place instead of packing it (see RunBlock). Measured on one
+    // thread against the FMA peak (medians): 16x784x256 went from about 30% to 47%, 32 rows from about 40%
+    // to 50%; at 128 rows packing pays for itself.
     private const int DirectBMaximumRows = 64;
 
     /// <summary>As <see cref="Gemm.Multiply"/>, on the given instruction set; arguments already validated.</summary>
