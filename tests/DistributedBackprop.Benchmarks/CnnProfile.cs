@@ -13,11 +13,12 @@ namespace DistributedBackprop.Benchmarks;
 /// Where one CNN training step spends its time (<c>cnn --profile</c>): each layer's forward and backward, the
 /// loss, and the step's gradient phases (copy into the accumulator, tree sum, norm, optimizer), in ms per step
 /// (all micro-batches). Beside each convolution, its GEMMs alone on the same shapes, so that the rest of the
-/// layer (im2col, col2im, layout copies, bias) reads as the difference.
+/// layer (im2col, col2im, layout copies, bias) reads as the difference. Layer times are the fastest of
+/// several repetitions: on a shared machine that is the steadiest estimate of a phase's own cost.
 /// </summary>
 internal static class CnnProfile
 {
-    private const int Repetitions = 15;
+    private const int Repetitions = 21;
 
     public static void Run(BenchmarkContext context, int threads, int microBatches)
     {
@@ -71,8 +72,8 @@ internal static class CnnProfile
         double total = 0;
         for (int i = 0; i < layers.Count; i++)
         {
-            double f = Median(forward[i]) * microBatches;
-            double b = Median(backward[i]) * microBatches;
+            double f = forward[i].Min() * microBatches;
+            double b = backward[i].Min() * microBatches;
             total += f + b;
             Report(context, $"{i}:{layers[i].Type} forward", f);
             Report(context, $"{i}:{layers[i].Type} backward", b);
@@ -82,7 +83,7 @@ internal static class CnnProfile
             }
         }
 
-        double lossMs = Median(lossTimes) * microBatches;
+        double lossMs = lossTimes.Min() * microBatches;
         total += lossMs;
         Report(context, "loss", lossMs);
         total += ReportStepPhases(context, trainer, microBatches);
@@ -186,13 +187,6 @@ internal static class CnnProfile
         {
             times[repetition] = Stopwatch.GetElapsedTime(start).TotalSeconds * 1e3;
         }
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.ToArray();
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
     }
 
     private static void Report(BenchmarkContext context, string phase, double msPerStep, double gflops = double.NaN) =>

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
@@ -18,6 +19,9 @@ namespace DistributedBackprop.Core.Layers;
 /// Evaluation normalises with the running statistics. Statistics are summed per (sample, channel) row in
 /// fixed float lanes (<see cref="OrderedSum"/>) and across rows in double in sample order, one channel per
 /// worker, so results are bit-identical for any thread count.
+/// When a model follows this layer with a <see cref="ReLU"/>, the two are fused (<see cref="LayerFusion"/>): this
+/// layer applies max(y, 0) while each row is still in cache and masks the incoming gradient itself, and the
+/// ReLU passes tensors through; the bits are those of the two layers apart.
 /// </remarks>
 public sealed class BatchNorm : Layer
 {
@@ -26,6 +30,7 @@ public sealed class BatchNorm : Layer
     private readonly TensorBuffer _output = new();
     private readonly TensorBuffer _normalized = new();
     private readonly TensorBuffer _inputGradient = new();
+    private readonly TensorBuffer _maskedGradient = new();
     private readonly Action<int, int, int> _trainingForwardRange;
     private readonly Action<int, int, int> _evaluationForwardRange;
     private readonly Action<int, int, int> _backwardRange;
@@ -50,8 +55,13 @@ public sealed class BatchNorm : Layer
     private Tensor? _normalizedView;
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
+    private Tensor? _maskedGradientView;
+    private Tensor? _lastOutput;
     private float _batchFraction;
     private bool _lastTraining;
+
+    // Whether the ReLU after this layer is fused into it (see the class remarks).
+    private bool _reluFused;
 
     /// <param name="momentum">Weight of the new batch statistic in the running average, in [0, 1].</param>
     /// <param name="epsilon">Added to the variance before the square root; positive.</param>
@@ -79,6 +89,10 @@ public sealed class BatchNorm : Layer
     public float Momentum => _momentum;
 
     public float Epsilon => _epsilon;
+
+    /// <summary>Applies the following ReLU here: output max(y, 0), and the gradient masked where it is not
+    /// positive. Set once, by <see cref="LayerFusion"/>, when the model is built.</summary>
+    internal void FuseRelu() => _reluFused = true;
 
     public override void Bind(float[] parameters, float[] gradients)
     {
@@ -122,6 +136,7 @@ public sealed class BatchNorm : Layer
         ParallelRanges.For(_channels, context.Threads, range);
 
         _outputView = null;
+        _lastOutput = output;
         return output;
     }
 
@@ -141,10 +156,15 @@ public sealed class BatchNorm : Layer
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
 
+        // The masked gradient is written where the input gradient will go (each row is then rewritten in
+        // place), or into a scratch buffer when no input gradient is wanted.
+        _maskedGradientView = !_reluFused ? null : inputGradient ?? _maskedGradient.Get(batch, InputShape);
+
         ParallelRanges.For(_channels, context.Threads, _backwardRange);
 
         _outputGradient = null;
         _inputGradientView = null;
+        _maskedGradientView = null;
         return inputGradient;
     }
 
@@ -229,28 +249,33 @@ public sealed class BatchNorm : Layer
 
         for (int b = 0; b < batch; b++)
         {
+            var y = Row(output, b, c);
             BatchNormKernels.Normalize(
-                Row(input, b, c),
-                (float)mean,
-                (float)inverseStd,
-                gamma,
-                beta,
-                Row(normalized, b, c),
-                Row(output, b, c));
+                Row(input, b, c), (float)mean, (float)inverseStd, gamma, beta, Row(normalized, b, c), y);
+            if (_reluFused)
+            {
+                // The ReLU layer's own operation, on a row still in L1.
+                TensorPrimitives.Max(y, 0f, y);
+            }
         }
     }
 
     private void BackwardRange(int worker, int first, int end)
     {
-        var outputGradient = _outputGradient!.Span;
+        var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
         var normalized = _normalizedView!.Span;
-        int batch = _outputGradient.Shape[0];
+        int batch = _outputGradient!.Shape[0];
         int count = batch * _spatial;
         var gammaGradient = Slice(_gradients, _gamma);
         var betaGradient = Slice(_gradients, _beta);
 
         for (int c = first; c < end; c++)
         {
+            if (_reluFused)
+            {
+                MaskChannel(c);
+            }
+
             double sumGradient = 0;
             double sumGradientTimesNormalized = 0;
             for (int b = 0; b < batch; b++)
@@ -269,14 +294,29 @@ public sealed class BatchNorm : Layer
         }
     }
 
+    // The fused ReLU's backward for channel c: the gradient where this layer's output is positive, else the
+    // gradient times 0, as the ReLU layer computes it.
+    private void MaskChannel(int c)
+    {
+        var output = _lastOutput!.Span;
+        var outputGradient = _outputGradient!.Span;
+        var masked = _maskedGradientView!.Span;
+        for (int b = 0; b < _outputGradient.Shape[0]; b++)
+        {
+            ElementwiseActivation.ScaleWhereNotPositive(
+                Row(output, b, c), Row(outputGradient, b, c), 0f, Row(masked, b, c));
+        }
+    }
+
     // Training: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), as μ and σ depend on x.
     // Evaluation: the statistics are constants, so dx = γ·invStd·dy.
     private void InputGradient(int c, double meanGradient, double meanGradientTimesNormalized)
     {
-        var outputGradient = _outputGradient!.Span;
+        // With a fused ReLU the masked gradient already sits in the input gradient's rows: rewritten in place.
+        var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
         var normalized = _normalizedView!.Span;
         var inputGradient = _inputGradientView!.Span;
-        int batch = _outputGradient.Shape[0];
+        int batch = _outputGradient!.Shape[0];
         double scale = Slice(_parameters, _gamma)[c] * _inverseStd[c];
         double shift = _lastTraining ? meanGradient : 0;
         double slope = _lastTraining ? meanGradientTimesNormalized : 0;
