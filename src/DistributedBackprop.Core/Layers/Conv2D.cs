@@ -35,6 +35,7 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _forwardRange;
     private readonly Action<int, int, int> _inputGradientRange;
     private readonly Action<int, int, int> _weightGradientRange;
+    private readonly Action<int, int, int> _filterWeightGradientRange;
     private readonly Action<int, int, int> _imageToColumnsRange;
     private readonly Action<int, int, int> _gatherGradientRange;
     private readonly Action<int, int, int> _biasGradientRange;
@@ -111,6 +112,7 @@ public sealed class Conv2D : Layer
         _forwardRange = ForwardRange;
         _inputGradientRange = InputGradientRange;
         _weightGradientRange = WeightGradientRange;
+        _filterWeightGradientRange = FilterWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
         _biasGradientRange = BiasGradientRange;
@@ -188,9 +190,18 @@ public sealed class Conv2D : Layer
         _outputGradient = outputGradient;
         ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
 
+        // Few column rows (e.g. a first layer on one input channel: 9) would leave all but one thread idle; the
+        // filters are then split instead. Either way each element is the same chain over the batch.
         int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
-        ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
-        TransposeWeightGradient();
+        if (rowTiles >= context.Threads)
+        {
+            ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+            TransposeWeightGradient();
+        }
+        else
+        {
+            ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
+        }
         ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         if (!needInputGradient)
         {
@@ -338,6 +349,25 @@ public sealed class Conv2D : Layer
             // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
             Gemm.Multiply(
                 Transpose.No, Transpose.Yes, end - first, _filters, width, columns, GroupProduct(g, width), target,
+                accumulate: g > 0);
+        }
+    }
+
+    // dW (filters, C·k·k) for filters [firstFilter, endFilter): the sum over groups, in group order, of
+    // dY_g · columns_gᵀ, written in place in the gradient vector.
+    private void FilterWeightGradientRange(int worker, int firstFilter, int endFilter)
+    {
+        int rows = _geometry.ColumnRows;
+        int count = endFilter - firstFilter;
+        var target = _gradients.AsSpan(_weight!.Offset + firstFilter * rows, count * rows);
+        for (int g = 0; g < _groups; g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            var outputGradient = GroupProduct(g, width).Slice(firstFilter * width, count * width);
+
+            // (filters, samples·OH·OW) · (samples·OH·OW, rows) = (filters, rows)
+            Gemm.Multiply(
+                Transpose.No, Transpose.Yes, count, rows, width, outputGradient, GroupColumns(g, width), target,
                 accumulate: g > 0);
         }
     }
