@@ -28,7 +28,6 @@ public sealed class BatchNorm : Layer
     private readonly float _momentum;
     private readonly float _epsilon;
     private readonly TensorBuffer _output = new();
-    private readonly TensorBuffer _normalized = new();
     private readonly TensorBuffer _inputGradient = new();
     private readonly TensorBuffer _maskedGradient = new();
     private readonly Action<int, int, int> _trainingForwardRange;
@@ -49,10 +48,16 @@ public sealed class BatchNorm : Layer
     // 1/√(σ² + ε) per channel from the last forward, batch or running statistics as the mode was.
     private double[] _inverseStd = [];
 
+    // The float mean and 1/√(σ² + ε) each channel was normalised with, so backward recomputes the same x̂.
+    private float[] _normalizeMean = [];
+    private float[] _normalizeScale = [];
+
+    // Per worker of a backward: one channel's x̂, (batch, spatial), recomputed from the input.
+    private float[][] _normalizedScratch = [];
+
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
     private Tensor? _outputView;
-    private Tensor? _normalizedView;
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
     private Tensor? _maskedGradientView;
@@ -128,7 +133,6 @@ public sealed class BatchNorm : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        _normalizedView = _normalized.Get(batch, InputShape);
         _batchFraction = context.BatchFraction;
         _lastTraining = context.Training;
 
@@ -155,6 +159,16 @@ public sealed class BatchNorm : Layer
         var inputGradient = needInputGradient ? _inputGradient.Get(batch, InputShape) : null;
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
+
+        int workers = ParallelRanges.Workers(_channels, context.Threads);
+        if (_normalizedScratch.Length < workers || _normalizedScratch[0].Length < batch * _spatial)
+        {
+            _normalizedScratch = new float[workers][];
+            for (int w = 0; w < workers; w++)
+            {
+                _normalizedScratch[w] = new float[batch * _spatial];
+            }
+        }
 
         // The masked gradient is written where the input gradient will go (each row is then rewritten in
         // place), or into a scratch buffer when no input gradient is wanted.
@@ -183,6 +197,8 @@ public sealed class BatchNorm : Layer
         _channels = inputShape[0];
         _spatial = inputShape.Length == 3 ? inputShape[1] * inputShape[2] : 1;
         _inverseStd = new double[_channels];
+        _normalizeMean = new float[_channels];
+        _normalizeScale = new float[_channels];
         _gamma = parameters.Add("gamma", ParameterKind.Bias, _channels);
         _beta = parameters.Add("beta", ParameterKind.Bias, _channels);
         _runningMean = parameters.Add("running_mean", ParameterKind.RunningStatistic, _momentum, _channels);
@@ -237,21 +253,21 @@ public sealed class BatchNorm : Layer
         }
     }
 
-    // x̂ = (x − μ)·invStd kept for backward; y = γ·x̂ + β.
+    // y = γ·x̂ + β with x̂ = (x − μ)·invStd; backward recomputes x̂ from the same float μ and invStd.
     private void Normalize(int c, double mean, double inverseStd)
     {
         var input = _input!.Span;
-        var normalized = _normalizedView!.Span;
         var output = _outputView!.Span;
         int batch = _input.Shape[0];
         float gamma = Slice(_parameters, _gamma)[c];
         float beta = Slice(_parameters, _beta)[c];
+        _normalizeMean[c] = (float)mean;
+        _normalizeScale[c] = (float)inverseStd;
 
         for (int b = 0; b < batch; b++)
         {
             var y = Row(output, b, c);
-            BatchNormKernels.Normalize(
-                Row(input, b, c), (float)mean, (float)inverseStd, gamma, beta, Row(normalized, b, c), y);
+            BatchNormKernels.Normalize(Row(input, b, c), _normalizeMean[c], _normalizeScale[c], gamma, beta, y);
             if (_reluFused)
             {
                 // The ReLU layer's own operation, on a row still in L1.
@@ -263,7 +279,8 @@ public sealed class BatchNorm : Layer
     private void BackwardRange(int worker, int first, int end)
     {
         var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
-        var normalized = _normalizedView!.Span;
+        var input = _input!.Span;
+        var normalized = _normalizedScratch[worker].AsSpan();
         int batch = _outputGradient!.Shape[0];
         int count = batch * _spatial;
         var gammaGradient = Slice(_gradients, _gamma);
@@ -281,15 +298,17 @@ public sealed class BatchNorm : Layer
             for (int b = 0; b < batch; b++)
             {
                 var dy = Row(outputGradient, b, c);
+                var xHat = normalized.Slice(b * _spatial, _spatial);
+                BatchNormKernels.Standardize(Row(input, b, c), _normalizeMean[c], _normalizeScale[c], xHat);
                 sumGradient += OrderedSum.Sum(dy);
-                sumGradientTimesNormalized += OrderedSum.Dot(dy, Row(normalized, b, c));
+                sumGradientTimesNormalized += OrderedSum.Dot(dy, xHat);
             }
 
             betaGradient[c] = (float)sumGradient;
             gammaGradient[c] = (float)sumGradientTimesNormalized;
             if (_inputGradientView is not null)
             {
-                InputGradient(c, sumGradient / count, sumGradientTimesNormalized / count);
+                InputGradient(c, normalized, sumGradient / count, sumGradientTimesNormalized / count);
             }
         }
     }
@@ -310,11 +329,15 @@ public sealed class BatchNorm : Layer
 
     // Training: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), as μ and σ depend on x.
     // Evaluation: the statistics are constants, so dx = γ·invStd·dy.
-    private void InputGradient(int c, double meanGradient, double meanGradientTimesNormalized)
+    // normalized: channel c's x̂, (batch, spatial).
+    private void InputGradient(
+        int c,
+        ReadOnlySpan<float> normalized,
+        double meanGradient,
+        double meanGradientTimesNormalized)
     {
         // With a fused ReLU the masked gradient already sits in the input gradient's rows: rewritten in place.
         var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
-        var normalized = _normalizedView!.Span;
         var inputGradient = _inputGradientView!.Span;
         int batch = _outputGradient!.Shape[0];
         double scale = Slice(_parameters, _gamma)[c] * _inverseStd[c];
@@ -324,7 +347,8 @@ public sealed class BatchNorm : Layer
         for (int b = 0; b < batch; b++)
         {
             BatchNormKernels.InputGradient(
-                Row(outputGradient, b, c), Row(normalized, b, c), (float)scale, (float)shift, (float)slope,
+                Row(outputGradient, b, c), normalized.Slice(b * _spatial, _spatial), (float)scale, (float)shift,
+                (float)slope,
                 Row(inputGradient, b, c));
         }
     }
