@@ -126,7 +126,7 @@ internal static class CnnProfile
         {
             for (int i = 0; i < microBatch; i++)
             {
-                Im2Col.AddColumnsToImage(g, sampleColumns, image);
+                Im2Col.ColumnsToImage(g, sampleColumns, image, g.ColumnCount);
             }
         });
 
@@ -146,6 +146,7 @@ internal static class CnnProfile
         int length = model.Layout.Count;
         var leaf = new float[length];
         var sum = new float[length];
+        // The copy the trainer no longer makes (layers write into the tree's leaves): shown, not counted.
         double copy = Timing.MedianSeconds(() => model.Gradients.CopyTo(leaf, 0)) * microBatches;
         double add = Timing.MedianSeconds(() => MicroBatchTree.AddInPlace(sum, leaf)) * (microBatches - 1);
         var updater = new ParameterUpdater(
@@ -154,11 +155,11 @@ internal static class CnnProfile
         double norm = Timing.MedianSeconds(() => updater.PrepareGradient(sum));
         long step = 0;
         double optimizer = Timing.MedianSeconds(() => updater.Apply(parameters, sum, step++, 1.0));
-        Report(context, "gradient copy to leaf", copy * 1e3);
+        Report(context, "(removed) gradient copy to leaf", copy * 1e3);
         Report(context, "micro-batch tree sum", add * 1e3);
         Report(context, "gradient norm", norm * 1e3);
         Report(context, "optimizer (Adam)", optimizer * 1e3);
-        return (copy + add + norm + optimizer) * 1e3;
+        return (add + norm + optimizer) * 1e3;
     }
 
     private static (Tensor Input, int[] Labels) Batch(int size)

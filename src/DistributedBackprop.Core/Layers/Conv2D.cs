@@ -424,8 +424,7 @@ public sealed class Conv2D : Layer
             for (int i = 0; i < samples; i++)
             {
                 var image = inputGradient.Slice((first + i) * imageLength, imageLength);
-                image.Clear();
-                Im2Col.AddColumnsToImage(_geometry, columns[(i * positions)..], image, width);
+                Im2Col.ColumnsToImage(_geometry, columns[(i * positions)..], image, width);
             }
         }
     }
