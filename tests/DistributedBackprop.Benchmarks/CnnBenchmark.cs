@@ -4,7 +4,8 @@ namespace DistributedBackprop.Benchmarks;
 
 /// <summary>
 /// The CNN preset's training throughput (batch 128, Adam, 2 threads) with 1 and 4 micro-batches, and bytes
-/// allocated per steady-state step.
+/// allocated per steady-state step. With <c>--profile</c>, the time of each layer and phase of a step instead
+/// (<see cref="CnnProfile"/>).
 /// </summary>
 internal sealed class CnnBenchmark : IBenchmark
 {
@@ -15,6 +16,12 @@ internal sealed class CnnBenchmark : IBenchmark
 
     public void Run(BenchmarkContext context)
     {
+        if (Environment.GetCommandLineArgs().Contains("--profile"))
+        {
+            CnnProfile.Run(context, Threads, microBatches: 4);
+            return;
+        }
+
         foreach (int microBatches in new[] { 1, 4 })
         {
             var trainer = TrainingBench.CreateTrainer(Presets.Cnn, Threads, microBatches);

@@ -48,9 +48,10 @@ internal sealed class ModelReplica
 
     public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(Model.Parameters);
 
-    /// <summary>Forward, loss and backward of one micro-batch; the gradient lands in <c>Model.Gradients</c>.</summary>
-    public MicroBatchResult ComputeMicroBatch(int epoch, int step, int microBatch) =>
-        _gradient.Compute(epoch, step, microBatch);
+    /// <summary>Forward, loss and backward of one micro-batch; the gradient lands in <paramref name="gradients"/>
+    /// (the model's layout, e.g. a pooled leaf of a micro-batch accumulator).</summary>
+    public MicroBatchResult ComputeMicroBatch(int epoch, int step, int microBatch, float[] gradients) =>
+        _gradient.Compute(epoch, step, microBatch, gradients);
 
     /// <summary>Sums over test rows [start, end), in the evaluator's batches.</summary>
     public EvaluationSums Evaluate(int start, int end) => _evaluator.Evaluate(Data.Test, start, end);

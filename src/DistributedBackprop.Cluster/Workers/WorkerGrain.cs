@@ -90,12 +90,10 @@ public sealed class WorkerGrain(
             accumulator.Reset(microBatches);
             for (int m = node.Start; m < node.End; m++)
             {
-                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m);
-                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
-
-                // The trainer's own hand-off: the model's gradient buffer is copied into a pooled leaf.
+                // As the trainer does: the layers write straight into a pooled leaf of the accumulator.
                 var leaf = accumulator.Rent();
-                replica.Model.Gradients.CopyTo(leaf, 0);
+                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m, leaf);
+                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
                 accumulator.Push(m, leaf);
             }
 

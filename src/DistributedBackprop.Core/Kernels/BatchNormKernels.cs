@@ -10,19 +10,17 @@ namespace DistributedBackprop.Core.Kernels;
 /// </summary>
 internal static class BatchNormKernels
 {
-    /// <summary>x, normalized, output: (n). normalized = (x - mean)·inverseStd; output = γ·normalized + β.
-    /// </summary>
+    /// <summary>x, output: (n). output = γ·x̂ + β with x̂ = (x − mean)·inverseStd, computed as
+    /// <see cref="Standardize"/> computes it.</summary>
     public static void Normalize(
         ReadOnlySpan<float> x,
         float mean,
         float inverseStd,
         float gamma,
         float beta,
-        Span<float> normalized,
         Span<float> output)
     {
         ref float source = ref MemoryMarshal.GetReference(x);
-        ref float xHat = ref MemoryMarshal.GetReference(normalized);
         ref float y = ref MemoryMarshal.GetReference(output);
         int n = x.Length;
         int i = 0;
@@ -35,7 +33,6 @@ internal static class BatchNormKernels
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var h = (Vector256.LoadUnsafe(ref source, (nuint)i) - m) * s;
-                h.StoreUnsafe(ref xHat, (nuint)i);
                 (g * h + t).StoreUnsafe(ref y, (nuint)i);
             }
         }
@@ -43,8 +40,32 @@ internal static class BatchNormKernels
         for (; i < n; i++)
         {
             float h = (x[i] - mean) * inverseStd;
-            normalized[i] = h;
             output[i] = gamma * h + beta;
+        }
+    }
+
+    /// <summary>x, normalized: (n). normalized = (x − mean)·inverseStd: backward recomputes x̂ from the input
+    /// rather than forward storing it, which saves writing and reading back a tensor the size of the input.
+    /// </summary>
+    public static void Standardize(ReadOnlySpan<float> x, float mean, float inverseStd, Span<float> normalized)
+    {
+        ref float source = ref MemoryMarshal.GetReference(x);
+        ref float xHat = ref MemoryMarshal.GetReference(normalized);
+        int n = x.Length;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(mean);
+            var s = Vector256.Create(inverseStd);
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                ((Vector256.LoadUnsafe(ref source, (nuint)i) - m) * s).StoreUnsafe(ref xHat, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            normalized[i] = (x[i] - mean) * inverseStd;
         }
     }
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace DistributedBackprop.Core.Kernels;
@@ -119,6 +122,141 @@ public static class Im2Col
         }
     }
 
+    /// <summary>
+    /// image = col2im(columns): as clearing <paramref name="image"/> and then calling
+    /// <see cref="AddColumnsToImage(in ConvGeometry, Span{float}, Span{float}, int)"/>, with the same bits. For
+    /// "same" geometries each image element is summed in a register over the kernel offsets, in their order,
+    /// and stored once, rather than the plane being cleared and then read and written once per offset.
+    /// Consumes the columns likewise.
+    /// </summary>
+    public static void ColumnsToImage(in ConvGeometry geometry, Span<float> columns, Span<float> image, int rowStride)
+    {
+        Debug.Assert(image.Length >= geometry.ImageLength);
+        Debug.Assert(rowStride >= geometry.ColumnCount);
+        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
+
+        if (!IsSameSize(geometry))
+        {
+            image[..geometry.ImageLength].Clear();
+            AddColumnsToImage(geometry, columns, image, rowStride);
+            return;
+        }
+
+        int offsets = geometry.Kernel * geometry.Kernel;
+        int planeLength = geometry.Height * geometry.Width;
+        Span<OffsetBlock> blocks = offsets <= 64 ? stackalloc OffsetBlock[offsets] : new OffsetBlock[offsets];
+        for (int t = 0; t < offsets; t++)
+        {
+            int dy = t / geometry.Kernel - geometry.Padding;
+            int dx = t % geometry.Kernel - geometry.Padding;
+            blocks[t] = OffsetBlock.Create(geometry, dy, dx);
+        }
+
+        for (int c = 0; c < geometry.Channels; c++)
+        {
+            var rows = columns[(c * offsets * rowStride)..];
+            for (int t = 0; t < offsets; t++)
+            {
+                var block = blocks[t];
+                if (block.Count > 0)
+                {
+                    var row = rows[(t * rowStride)..];
+                    ClearWrappedColumns(row, block.FirstRow, block.EndRow, block.Dx, geometry.Width);
+                }
+            }
+
+            SumOffsets(blocks, rows, rowStride, image.Slice(c * planeLength, planeLength));
+        }
+    }
+
+    // One kernel offset of a "same" geometry: plane[p] += row[p − Shift] for p in [From, From + Count), the
+    // block UnpackRowSameSize adds; FirstRow, EndRow, Dx as there, for clearing the wrapped columns.
+    private readonly record struct OffsetBlock(int From, int Count, int Shift, int FirstRow, int EndRow, int Dx)
+    {
+        public static OffsetBlock Create(in ConvGeometry g, int dy, int dx)
+        {
+            int width = g.Width;
+            int length = g.Height * width;
+            int firstRow = Math.Max(0, -dy);
+            int endRow = Math.Min(g.Height, g.Height - dy);
+            if (firstRow >= endRow || Math.Abs(dx) >= width)
+            {
+                return new OffsetBlock(0, 0, 0, 0, 0, dx);
+            }
+
+            var (from, to, count) = ShiftedBlock(firstRow, endRow, dy, dx, width, length);
+            return new OffsetBlock(from, count, from - to, firstRow, endRow, dx);
+        }
+
+        public bool Covers(int p) => p >= From && p < From + Count;
+    }
+
+    // plane[p] = Σ over offsets t in order of row_t[p − Shift_t], for the t whose block covers p. Adding a
+    // contribution of +0 would change nothing (the sum starts at +0 and so is never −0), so skipping the offsets
+    // that do not cover p gives the bits of clearing the plane and adding each offset's block in turn.
+    private static void SumOffsets(
+        ReadOnlySpan<OffsetBlock> blocks,
+        ReadOnlySpan<float> rows,
+        int rowStride,
+        Span<float> plane)
+    {
+        // [inner, innerEnd): positions every non-empty block covers, summed a vector at a time.
+        int inner = 0;
+        int innerEnd = plane.Length;
+        foreach (var block in blocks)
+        {
+            if (block.Count > 0)
+            {
+                inner = Math.Max(inner, block.From);
+                innerEnd = Math.Min(innerEnd, block.From + block.Count);
+            }
+        }
+
+        ref float first = ref MemoryMarshal.GetReference(rows);
+        ref float target = ref MemoryMarshal.GetReference(plane);
+        int p = 0;
+        for (; p < Math.Min(inner, plane.Length); p++)
+        {
+            plane[p] = SumAt(blocks, rows, rowStride, p);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; p <= innerEnd - Vector256<float>.Count; p += Vector256<float>.Count)
+            {
+                var sum = Vector256<float>.Zero;
+                for (int t = 0; t < blocks.Length; t++)
+                {
+                    if (blocks[t].Count > 0)
+                    {
+                        sum += Vector256.LoadUnsafe(ref first, (nuint)(t * rowStride + p - blocks[t].Shift));
+                    }
+                }
+
+                sum.StoreUnsafe(ref target, (nuint)p);
+            }
+        }
+
+        for (; p < plane.Length; p++)
+        {
+            plane[p] = SumAt(blocks, rows, rowStride, p);
+        }
+    }
+
+    private static float SumAt(ReadOnlySpan<OffsetBlock> blocks, ReadOnlySpan<float> rows, int rowStride, int p)
+    {
+        float sum = 0f;
+        for (int t = 0; t < blocks.Length; t++)
+        {
+            if (blocks[t].Covers(p))
+            {
+                sum += rows[t * rowStride + p - blocks[t].Shift];
+            }
+        }
+
+        return sum;
+    }
+
     // Stride 1 with the output as large as the input ("same" padding, e.g. 3×3 with padding 1): each row of the
     // column matrix is then the plane shifted by (dy, dx) = (ki − padding, kj − padding), so it is copied as one
     // block rather than OH short lines, and the entries that wrapped around a row edge are zeroed afterwards.
@@ -201,11 +339,19 @@ public static class Im2Col
             return;
         }
 
+        // Usually one element per row (a 3×3 kernel): plain stores, as a Clear call per row cost more than the
+        // block copy it follows.
+        Debug.Assert(endRow * width <= rows.Length);
         int start = dx > 0 ? width - dx : 0;
         int count = Math.Abs(dx);
+        ref float first = ref MemoryMarshal.GetReference(rows);
         for (int oh = firstRow; oh < endRow; oh++)
         {
-            rows.Slice(oh * width + start, count).Clear();
+            ref float line = ref Unsafe.Add(ref first, oh * width + start);
+            for (int j = 0; j < count; j++)
+            {
+                Unsafe.Add(ref line, j) = 0f;
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
@@ -18,14 +19,17 @@ namespace DistributedBackprop.Core.Layers;
 /// Evaluation normalises with the running statistics. Statistics are summed per (sample, channel) row in
 /// fixed float lanes (<see cref="OrderedSum"/>) and across rows in double in sample order, one channel per
 /// worker, so results are bit-identical for any thread count.
+/// When a model follows this layer with a <see cref="ReLU"/>, the two are fused (<see cref="LayerFusion"/>): this
+/// layer applies max(y, 0) while each row is still in cache and masks the incoming gradient itself, and the
+/// ReLU passes tensors through; the bits are those of the two layers apart.
 /// </remarks>
 public sealed class BatchNorm : Layer
 {
     private readonly float _momentum;
     private readonly float _epsilon;
     private readonly TensorBuffer _output = new();
-    private readonly TensorBuffer _normalized = new();
     private readonly TensorBuffer _inputGradient = new();
+    private readonly TensorBuffer _maskedGradient = new();
     private readonly Action<int, int, int> _trainingForwardRange;
     private readonly Action<int, int, int> _evaluationForwardRange;
     private readonly Action<int, int, int> _backwardRange;
@@ -44,14 +48,25 @@ public sealed class BatchNorm : Layer
     // 1/√(σ² + ε) per channel from the last forward, batch or running statistics as the mode was.
     private double[] _inverseStd = [];
 
+    // The float mean and 1/√(σ² + ε) each channel was normalised with, so backward recomputes the same x̂.
+    private float[] _normalizeMean = [];
+    private float[] _normalizeScale = [];
+
+    // Per worker of a backward: one channel's x̂, (batch, spatial), recomputed from the input.
+    private float[][] _normalizedScratch = [];
+
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
     private Tensor? _outputView;
-    private Tensor? _normalizedView;
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
+    private Tensor? _maskedGradientView;
+    private Tensor? _lastOutput;
     private float _batchFraction;
     private bool _lastTraining;
+
+    // Whether the ReLU after this layer is fused into it (see the class remarks).
+    private bool _reluFused;
 
     /// <param name="momentum">Weight of the new batch statistic in the running average, in [0, 1].</param>
     /// <param name="epsilon">Added to the variance before the square root; positive.</param>
@@ -79,6 +94,10 @@ public sealed class BatchNorm : Layer
     public float Momentum => _momentum;
 
     public float Epsilon => _epsilon;
+
+    /// <summary>Applies the following ReLU here: output max(y, 0), and the gradient masked where it is not
+    /// positive. Set once, by <see cref="LayerFusion"/>, when the model is built.</summary>
+    internal void FuseRelu() => _reluFused = true;
 
     public override void Bind(float[] parameters, float[] gradients)
     {
@@ -114,7 +133,6 @@ public sealed class BatchNorm : Layer
         var output = _output.Get(batch, OutputShape);
         _input = input;
         _outputView = output;
-        _normalizedView = _normalized.Get(batch, InputShape);
         _batchFraction = context.BatchFraction;
         _lastTraining = context.Training;
 
@@ -122,6 +140,7 @@ public sealed class BatchNorm : Layer
         ParallelRanges.For(_channels, context.Threads, range);
 
         _outputView = null;
+        _lastOutput = output;
         return output;
     }
 
@@ -141,10 +160,25 @@ public sealed class BatchNorm : Layer
         _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
 
+        int workers = ParallelRanges.Workers(_channels, context.Threads);
+        if (_normalizedScratch.Length < workers || _normalizedScratch[0].Length < batch * _spatial)
+        {
+            _normalizedScratch = new float[workers][];
+            for (int w = 0; w < workers; w++)
+            {
+                _normalizedScratch[w] = new float[batch * _spatial];
+            }
+        }
+
+        // The masked gradient is written where the input gradient will go (each row is then rewritten in
+        // place), or into a scratch buffer when no input gradient is wanted.
+        _maskedGradientView = !_reluFused ? null : inputGradient ?? _maskedGradient.Get(batch, InputShape);
+
         ParallelRanges.For(_channels, context.Threads, _backwardRange);
 
         _outputGradient = null;
         _inputGradientView = null;
+        _maskedGradientView = null;
         return inputGradient;
     }
 
@@ -163,6 +197,8 @@ public sealed class BatchNorm : Layer
         _channels = inputShape[0];
         _spatial = inputShape.Length == 3 ? inputShape[1] * inputShape[2] : 1;
         _inverseStd = new double[_channels];
+        _normalizeMean = new float[_channels];
+        _normalizeScale = new float[_channels];
         _gamma = parameters.Add("gamma", ParameterKind.Bias, _channels);
         _beta = parameters.Add("beta", ParameterKind.Bias, _channels);
         _runningMean = parameters.Add("running_mean", ParameterKind.RunningStatistic, _momentum, _channels);
@@ -217,66 +253,93 @@ public sealed class BatchNorm : Layer
         }
     }
 
-    // x̂ = (x − μ)·invStd kept for backward; y = γ·x̂ + β.
+    // y = γ·x̂ + β with x̂ = (x − μ)·invStd; backward recomputes x̂ from the same float μ and invStd.
     private void Normalize(int c, double mean, double inverseStd)
     {
         var input = _input!.Span;
-        var normalized = _normalizedView!.Span;
         var output = _outputView!.Span;
         int batch = _input.Shape[0];
         float gamma = Slice(_parameters, _gamma)[c];
         float beta = Slice(_parameters, _beta)[c];
+        _normalizeMean[c] = (float)mean;
+        _normalizeScale[c] = (float)inverseStd;
 
         for (int b = 0; b < batch; b++)
         {
-            BatchNormKernels.Normalize(
-                Row(input, b, c),
-                (float)mean,
-                (float)inverseStd,
-                gamma,
-                beta,
-                Row(normalized, b, c),
-                Row(output, b, c));
+            var y = Row(output, b, c);
+            BatchNormKernels.Normalize(Row(input, b, c), _normalizeMean[c], _normalizeScale[c], gamma, beta, y);
+            if (_reluFused)
+            {
+                // The ReLU layer's own operation, on a row still in L1.
+                TensorPrimitives.Max(y, 0f, y);
+            }
         }
     }
 
     private void BackwardRange(int worker, int first, int end)
     {
-        var outputGradient = _outputGradient!.Span;
-        var normalized = _normalizedView!.Span;
-        int batch = _outputGradient.Shape[0];
+        var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
+        var input = _input!.Span;
+        var normalized = _normalizedScratch[worker].AsSpan();
+        int batch = _outputGradient!.Shape[0];
         int count = batch * _spatial;
         var gammaGradient = Slice(_gradients, _gamma);
         var betaGradient = Slice(_gradients, _beta);
 
         for (int c = first; c < end; c++)
         {
+            if (_reluFused)
+            {
+                MaskChannel(c);
+            }
+
             double sumGradient = 0;
             double sumGradientTimesNormalized = 0;
             for (int b = 0; b < batch; b++)
             {
                 var dy = Row(outputGradient, b, c);
+                var xHat = normalized.Slice(b * _spatial, _spatial);
+                BatchNormKernels.Standardize(Row(input, b, c), _normalizeMean[c], _normalizeScale[c], xHat);
                 sumGradient += OrderedSum.Sum(dy);
-                sumGradientTimesNormalized += OrderedSum.Dot(dy, Row(normalized, b, c));
+                sumGradientTimesNormalized += OrderedSum.Dot(dy, xHat);
             }
 
             betaGradient[c] = (float)sumGradient;
             gammaGradient[c] = (float)sumGradientTimesNormalized;
             if (_inputGradientView is not null)
             {
-                InputGradient(c, sumGradient / count, sumGradientTimesNormalized / count);
+                InputGradient(c, normalized, sumGradient / count, sumGradientTimesNormalized / count);
             }
+        }
+    }
+
+    // The fused ReLU's backward for channel c: the gradient where this layer's output is positive, else the
+    // gradient times 0, as the ReLU layer computes it.
+    private void MaskChannel(int c)
+    {
+        var output = _lastOutput!.Span;
+        var outputGradient = _outputGradient!.Span;
+        var masked = _maskedGradientView!.Span;
+        for (int b = 0; b < _outputGradient.Shape[0]; b++)
+        {
+            ElementwiseActivation.ScaleWhereNotPositive(
+                Row(output, b, c), Row(outputGradient, b, c), 0f, Row(masked, b, c));
         }
     }
 
     // Training: dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), as μ and σ depend on x.
     // Evaluation: the statistics are constants, so dx = γ·invStd·dy.
-    private void InputGradient(int c, double meanGradient, double meanGradientTimesNormalized)
+    // normalized: channel c's x̂, (batch, spatial).
+    private void InputGradient(
+        int c,
+        ReadOnlySpan<float> normalized,
+        double meanGradient,
+        double meanGradientTimesNormalized)
     {
-        var outputGradient = _outputGradient!.Span;
-        var normalized = _normalizedView!.Span;
+        // With a fused ReLU the masked gradient already sits in the input gradient's rows: rewritten in place.
+        var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
         var inputGradient = _inputGradientView!.Span;
-        int batch = _outputGradient.Shape[0];
+        int batch = _outputGradient!.Shape[0];
         double scale = Slice(_parameters, _gamma)[c] * _inverseStd[c];
         double shift = _lastTraining ? meanGradient : 0;
         double slope = _lastTraining ? meanGradientTimesNormalized : 0;
@@ -284,7 +347,8 @@ public sealed class BatchNorm : Layer
         for (int b = 0; b < batch; b++)
         {
             BatchNormKernels.InputGradient(
-                Row(outputGradient, b, c), Row(normalized, b, c), (float)scale, (float)shift, (float)slope,
+                Row(outputGradient, b, c), normalized.Slice(b * _spatial, _spatial), (float)scale, (float)shift,
+                (float)slope,
                 Row(inputGradient, b, c));
         }
     }

@@ -12,13 +12,13 @@ namespace DistributedBackprop.Core.Layers;
 /// </summary>
 /// <remarks>
 /// Parameters: <c>weight</c> (filters, inChannels, k, k), He-normal; <c>bias</c> (filters), zeros.
-/// The batch is cut into groups of a fixed number of samples (set by the geometry alone, never by the thread
-/// count), each with its own (C·k·k, group·OH·OW) column matrix, small enough to stay in L2 between im2col and
-/// its GEMM. Forward (W·columns) and the input gradient (Wᵀ·dY, then col2im) are independent per group and
-/// spread over <see cref="LayerContext.Threads"/>. The weight gradient dY·columnsᵀ runs group after group in
-/// order, accumulating into dW: the GEMM continues each element's multiply-add chain through C, so this is
-/// the same chain over the whole batch as one GEMM would compute, and results are bit-identical for any
-/// thread count.
+/// The batch is cut into groups of consecutive samples, each with its own (C·k·k, group·OH·OW) column matrix,
+/// small enough to stay in L2 between im2col and its GEMM. Forward (W·columns) and the input gradient (Wᵀ·dY,
+/// then col2im) are independent per group and spread over <see cref="LayerContext.Threads"/>. The weight
+/// gradient dY·columnsᵀ runs group after group in order, accumulating into dW: the GEMM continues each
+/// element's multiply-add chain through C, so this is the same chain over the whole batch as one GEMM would
+/// compute. No element's chain depends on where the group boundaries fall, so the groups are sized to share
+/// the batch evenly among the threads, and results are still bit-identical for any thread count.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
@@ -35,7 +35,10 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _forwardRange;
     private readonly Action<int, int, int> _inputGradientRange;
     private readonly Action<int, int, int> _weightGradientRange;
+    private readonly Action<int, int, int> _filterWeightGradientRange;
     private readonly Action<int, int, int> _imageToColumnsRange;
+    private readonly Action<int, int, int> _gatherGradientRange;
+    private readonly Action<int, int, int> _biasGradientRange;
 
     // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
     // compute alone.
@@ -47,7 +50,12 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // Samples per group; the last group of a batch may hold fewer.
+    // At most this many samples per group, from GroupColumnsTarget and the geometry.
+    private int _maxGroupSamples;
+
+    // The current pass's groups, and the samples of the largest (the others hold as many or one fewer): the
+    // size of a group's slot in _columns and _filterMajor.
+    private int _groups;
     private int _groupSamples;
 
     // Group g's columns: (C·k·k, samples·OH·OW) at g·C·k·k·groupSamples·OH·OW. Written by forward and read by
@@ -104,7 +112,10 @@ public sealed class Conv2D : Layer
         _forwardRange = ForwardRange;
         _inputGradientRange = InputGradientRange;
         _weightGradientRange = WeightGradientRange;
+        _filterWeightGradientRange = FilterWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
+        _gatherGradientRange = GatherGradientRange;
+        _biasGradientRange = BiasGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -147,7 +158,7 @@ public sealed class Conv2D : Layer
 
         // Training keeps every group's columns for the weight gradient; evaluation (often on large batches) only
         // needs one column block per worker.
-        int groups = GroupCount(batch);
+        int groups = PlanGroups(batch, context.Threads);
         _columnsKept = context.Training;
         EnsureSlots(_columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads));
         _gemmThreads = GemmThreads(groups, context.Threads);
@@ -168,7 +179,7 @@ public sealed class Conv2D : Layer
         }
 
         int batch = outputGradient.Shape[0];
-        int groups = GroupCount(batch);
+        int groups = _groups;
         if (!_columnsKept)
         {
             EnsureSlots(groups);
@@ -176,22 +187,29 @@ public sealed class Conv2D : Layer
             _columnsKept = true;
         }
 
-        for (int g = 0; g < groups; g++)
-        {
-            GatherGradient(outputGradient.Span, g);
-        }
+        _outputGradient = outputGradient;
+        ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
 
+        // Few column rows (e.g. a first layer on one input channel: 9) would leave all but one thread idle; the
+        // filters are then split instead. Either way each element is the same chain over the batch.
         int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
-        ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
-        TransposeWeightGradient();
-        BiasGradient(outputGradient.Span, batch);
+        if (rowTiles >= context.Threads)
+        {
+            ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+            TransposeWeightGradient();
+        }
+        else
+        {
+            ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
+        }
+        ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         if (!needInputGradient)
         {
+            _outputGradient = null;
             return null;
         }
 
         var inputGradient = _inputGradient.Get(batch, InputShape);
-        _outputGradient = outputGradient;
         _inputGradientView = inputGradient;
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _inputGradientRange);
@@ -223,7 +241,7 @@ public sealed class Conv2D : Layer
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
         _transposedWeightGradient = new float[_weight.Length];
-        _groupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
+        _maxGroupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
@@ -283,6 +301,14 @@ public sealed class Conv2D : Layer
         }
     }
 
+    private void GatherGradientRange(int worker, int firstGroup, int endGroup)
+    {
+        for (int g = firstGroup; g < endGroup; g++)
+        {
+            GatherGradient(_outputGradient!.Span, g);
+        }
+    }
+
     // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW).
     private void GatherGradient(ReadOnlySpan<float> outputGradient, int g)
     {
@@ -315,7 +341,7 @@ public sealed class Conv2D : Layer
         }
 
         var target = _transposedWeightGradient.AsSpan(first * _filters, (end - first) * _filters);
-        for (int g = 0; g < GroupCount(_batch); g++)
+        for (int g = 0; g < _groups; g++)
         {
             int width = GroupSamples(g).Count * _geometry.ColumnCount;
             var columns = GroupColumns(g, width).Slice(first * width, (end - first) * width);
@@ -323,6 +349,25 @@ public sealed class Conv2D : Layer
             // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
             Gemm.Multiply(
                 Transpose.No, Transpose.Yes, end - first, _filters, width, columns, GroupProduct(g, width), target,
+                accumulate: g > 0);
+        }
+    }
+
+    // dW (filters, C·k·k) for filters [firstFilter, endFilter): the sum over groups, in group order, of
+    // dY_g · columns_gᵀ, written in place in the gradient vector.
+    private void FilterWeightGradientRange(int worker, int firstFilter, int endFilter)
+    {
+        int rows = _geometry.ColumnRows;
+        int count = endFilter - firstFilter;
+        var target = _gradients.AsSpan(_weight!.Offset + firstFilter * rows, count * rows);
+        for (int g = 0; g < _groups; g++)
+        {
+            int width = GroupSamples(g).Count * _geometry.ColumnCount;
+            var outputGradient = GroupProduct(g, width).Slice(firstFilter * width, count * width);
+
+            // (filters, samples·OH·OW) · (samples·OH·OW, rows) = (filters, rows)
+            Gemm.Multiply(
+                Transpose.No, Transpose.Yes, count, rows, width, outputGradient, GroupColumns(g, width), target,
                 accumulate: g > 0);
         }
     }
@@ -340,15 +385,17 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double.
-    private void BiasGradient(ReadOnlySpan<float> outputGradient, int batch)
+    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double; filters
+    // [firstFilter, endFilter) only, each summed whole by one worker.
+    private void BiasGradientRange(int worker, int firstFilter, int endFilter)
     {
+        var outputGradient = _outputGradient!.Span;
         int positions = _geometry.ColumnCount;
         var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        for (int f = 0; f < _filters; f++)
+        for (int f = firstFilter; f < endFilter; f++)
         {
             double sum = 0;
-            for (int b = 0; b < batch; b++)
+            for (int b = 0; b < _batch; b++)
             {
                 sum += OrderedSum.Sum(outputGradient.Slice((b * _filters + f) * positions, positions));
             }
@@ -377,8 +424,7 @@ public sealed class Conv2D : Layer
             for (int i = 0; i < samples; i++)
             {
                 var image = inputGradient.Slice((first + i) * imageLength, imageLength);
-                image.Clear();
-                Im2Col.AddColumnsToImage(_geometry, columns[(i * positions)..], image, width);
+                Im2Col.ColumnsToImage(_geometry, columns[(i * positions)..], image, width);
             }
         }
     }
@@ -386,12 +432,24 @@ public sealed class Conv2D : Layer
     private static int GemmThreads(int groups, int threads) =>
         Math.Max(1, threads / ParallelRanges.Workers(groups, threads));
 
-    private int GroupCount(int batch) => (batch + _groupSamples - 1) / _groupSamples;
+    // As few groups as _maxGroupSamples allows, rounded up to a multiple of the threads (while every group keeps a
+    // sample) so that each thread gets as many groups, and group sizes that differ by at most one sample.
+    private int PlanGroups(int batch, int threads)
+    {
+        int groups = (batch + _maxGroupSamples - 1) / _maxGroupSamples;
+        int workers = Math.Max(1, threads);
+        groups = Math.Min(batch, (groups + workers - 1) / workers * workers);
+        _groups = groups;
+        _groupSamples = (batch + groups - 1) / groups;
+        return groups;
+    }
 
+    // Group g holds samples [g·batch/groups, (g + 1)·batch/groups).
     private (int First, int Count) GroupSamples(int g)
     {
-        int first = g * _groupSamples;
-        return (first, Math.Min(_groupSamples, _batch - first));
+        int first = (int)((long)g * _batch / _groups);
+        int end = (int)((long)(g + 1) * _batch / _groups);
+        return (first, end - first);
     }
 
     // Column matrix slot (a group's, or a worker's in evaluation): (C·k·k, width).

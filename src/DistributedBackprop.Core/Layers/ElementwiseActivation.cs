@@ -14,6 +14,9 @@ public abstract class ElementwiseActivation : Layer
     private Tensor? _input;
     private Tensor? _lastOutput;
 
+    // Whether the layer before applies this activation itself (see LayerFusion): tensors then pass through.
+    private bool _fused;
+
     private protected ElementwiseActivation()
     {
     }
@@ -22,6 +25,12 @@ public abstract class ElementwiseActivation : Layer
     public override Tensor Forward(Tensor input, LayerContext context)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_fused)
+        {
+            _input = input;
+            return input;
+        }
+
         var output = _output.Get(input.Shape[0], OutputShape);
         Activate(input.Span, output.Span);
         _input = input;
@@ -38,10 +47,19 @@ public abstract class ElementwiseActivation : Layer
         }
 
         var input = _input ?? throw new InvalidOperationException($"{Type} backward called before forward.");
+        if (_fused)
+        {
+            return outputGradient;
+        }
+
         var inputGradient = _inputGradient.Get(input.Shape[0], InputShape);
         Differentiate(input.Span, _lastOutput!.Span, outputGradient.Span, inputGradient.Span);
         return inputGradient;
     }
+
+    /// <summary>Hands this activation to the layer before, which has agreed to apply it (forward and backward);
+    /// set once, by <see cref="LayerFusion"/>, when the model is built.</summary>
+    internal void FuseIntoPrevious() => _fused = true;
 
     protected override int[] OnBuild(int[] inputShape, ParameterLayoutBuilder parameters)
     {
@@ -60,7 +78,7 @@ public abstract class ElementwiseActivation : Layer
         Span<float> inputGradient);
 
     /// <summary>destination = condition &gt; 0 ? gradient : negativeSlope · gradient (ReLU-family backward).</summary>
-    private protected static void ScaleWhereNotPositive(
+    internal static void ScaleWhereNotPositive(
         ReadOnlySpan<float> condition,
         ReadOnlySpan<float> gradient,
         float negativeSlope,

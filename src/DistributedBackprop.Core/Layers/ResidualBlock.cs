@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using DistributedBackprop.Core.Layers.Internal;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Tensors;
@@ -112,13 +113,7 @@ public sealed class ResidualBlock : Layer
 
         var output = _output.Get(input.Shape[0], OutputShape);
         var sum = output.Span;
-        var branchValues = branch.Span;
-        var skipValues = skip.Span;
-        for (int i = 0; i < sum.Length; i++)
-        {
-            sum[i] = branchValues[i] + skipValues[i];
-        }
-
+        TensorPrimitives.Add(branch.Span, skip.Span, sum);
         ReluActivation.Apply(sum, sum);
         _outputView = output;
         return output;
@@ -152,13 +147,7 @@ public sealed class ResidualBlock : Layer
         }
 
         var inputGradient = _inputGradient.Get(batch, InputShape);
-        var total = inputGradient.Span;
-        var bodyValues = fromBody!.Span;
-        var skipValues = fromSkip!.Span;
-        for (int i = 0; i < total.Length; i++)
-        {
-            total[i] = bodyValues[i] + skipValues[i];
-        }
+        TensorPrimitives.Add(fromBody!.Span, fromSkip!.Span, inputGradient.Span);
 
         return inputGradient;
     }

@@ -74,6 +74,8 @@ public sealed class Model
         {
             layer.Bind(Parameters, Gradients);
         }
+
+        LayerFusion.Apply(_layers);
     }
 
     public IReadOnlyList<Layer> Layers => _layers;

@@ -56,10 +56,47 @@ public sealed class MicroBatchGradient
 
     public BatchSampler Sampler => _sampler;
 
-    /// <summary>Forward, loss and backward of micro-batch <paramref name="microBatch"/> of a step.</summary>
+    /// <summary>Forward, loss and backward of micro-batch <paramref name="microBatch"/> of a step, into
+    /// <see cref="Model.Gradients"/>.</summary>
     /// <param name="epoch">0-based epoch.</param>
     /// <param name="step">0-based step within the epoch.</param>
-    public MicroBatchResult Compute(int epoch, int step, int microBatch)
+    public MicroBatchResult Compute(int epoch, int step, int microBatch) =>
+        Compute(epoch, step, microBatch, Model.Gradients);
+
+    /// <summary>
+    /// As <see cref="Compute(int, int, int)"/>, but the layers write the gradient (and the running-statistic
+    /// slots) straight into <paramref name="gradients"/>, e.g. a leaf buffer of a micro-batch accumulator, which
+    /// saves copying the whole vector out of <see cref="Model.Gradients"/> afterwards. Every element of it is
+    /// overwritten; the layers are bound back to <see cref="Model.Gradients"/> before this returns.
+    /// </summary>
+    /// <param name="gradients">A vector of the model's layout, <c>Model.Layout.Count</c> long.</param>
+    public MicroBatchResult Compute(int epoch, int step, int microBatch, float[] gradients)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (gradients.Length != Model.Layout.Count)
+        {
+            throw new ArgumentException(
+                $"The gradient vector has {gradients.Length} elements; the model's layout has {Model.Layout.Count}.",
+                nameof(gradients));
+        }
+
+        if (gradients == Model.Gradients)
+        {
+            return Run(epoch, step, microBatch);
+        }
+
+        Bind(gradients);
+        try
+        {
+            return Run(epoch, step, microBatch);
+        }
+        finally
+        {
+            Bind(Model.Gradients);
+        }
+    }
+
+    private MicroBatchResult Run(int epoch, int step, int microBatch)
     {
         _sampler.GetMicroBatch(epoch, step, microBatch, _options.MicroBatches, _rows);
         _train.CopyRows(_rows, _input, _labels);
@@ -77,5 +114,14 @@ public sealed class MicroBatchGradient
         Model.Backward(loss.Gradient, _context);
 
         return new MicroBatchResult(loss.Loss, loss.Correct ?? 0);
+    }
+
+    // Layers hold the arrays they were bound to; binding is a few field writes per layer.
+    private void Bind(float[] gradients)
+    {
+        foreach (var layer in Model.Layers)
+        {
+            layer.Bind(Model.Parameters, gradients);
+        }
     }
 }

@@ -141,12 +141,9 @@ public sealed class Trainer
             _accumulator.Reset(m);
             for (int i = 0; i < m; i++)
             {
-                loss += _gradient.Compute(epoch, step, i).Loss;
+                // The layers write straight into the accumulator's pooled leaf, so no pass over |P| copies it.
                 var leaf = _accumulator.Rent();
-
-                // Each micro-batch's gradient is copied out of the model's gradient vector (one pass over |P|),
-                // because layers are bound to that one array; binding them to the accumulator's buffer would save it.
-                Model.Gradients.CopyTo(leaf, 0);
+                loss += _gradient.Compute(epoch, step, i, leaf).Loss;
                 _accumulator.Push(i, leaf);
             }
 

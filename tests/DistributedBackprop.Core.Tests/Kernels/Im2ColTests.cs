@@ -128,6 +128,50 @@ public sealed class Im2ColTests
         Assert.Equal(expected, actual);
     }
 
+    // "Same" geometries take the summing path (W = 1 leaves some kernel offsets empty, 14×14 is the CNN's second
+    // layer), the strided one the clear-then-add fallback. The reference is the narrow, line-by-line col2im.
+    [Theory]
+    [InlineData(2, 5, 3, 3, 1, 1)]
+    [InlineData(3, 14, 14, 3, 1, 1)]
+    [InlineData(2, 7, 9, 5, 1, 2)]
+    [InlineData(2, 4, 1, 3, 1, 1)]
+    [InlineData(3, 6, 5, 1, 1, 0)]
+    [InlineData(2, 6, 6, 3, 2, 1)]
+    public void ColumnsToImage_AnyGeometry_BitIdenticalToClearThenAdd(
+        int channels, int height, int width, int kernel, int stride, int padding)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        int rowStride = g.ColumnCount + 5;
+        var wide = RandomValues(g.ColumnRows * rowStride, 9);
+
+        // Negative zeros and exact cancellations, where an added +0 or a skipped one could show in the bits.
+        for (int i = 0; i < wide.Length; i += 7)
+        {
+            wide[i] = -0f;
+        }
+
+        for (int i = 3; i + rowStride < wide.Length; i += 11)
+        {
+            wide[i + rowStride] = -wide[i];
+        }
+
+        var narrow = new float[g.ColumnRows * g.ColumnCount];
+        for (int r = 0; r < g.ColumnRows; r++)
+        {
+            wide.AsSpan(r * rowStride, g.ColumnCount).CopyTo(narrow.AsSpan(r * g.ColumnCount));
+        }
+
+        var expected = new float[g.ImageLength];
+        var actual = RandomValues(g.ImageLength, 10);
+
+        Im2Col.AddColumnsToImage(g, narrow, expected);
+        Im2Col.ColumnsToImage(g, wide, actual, rowStride);
+
+        Assert.Equal(
+            expected.Select(BitConverter.SingleToInt32Bits).ToArray(),
+            actual.Select(BitConverter.SingleToInt32Bits).ToArray());
+    }
+
     private static float[] RandomValues(int length, ulong seed)
     {
         var random = new DeterministicRandom(seed);

@@ -87,6 +87,32 @@ public sealed class Conv2DTests
         }
     }
 
+    // One input channel gives 9 column rows, fewer than a GEMM tile: with several threads the weight gradient is
+    // split by filters instead of by column rows, and 28×28 images over a batch of 9 make several uneven groups.
+    [Fact]
+    public void ForwardBackward_OneInputChannel_ThreadCountsBitIdentical()
+    {
+        const int batch = 9;
+        int[] sampleShape = [1, 28, 28];
+        float[]? referenceOutput = null;
+        float[]? referenceGradients = null;
+        foreach (int threads in new[] { 1, 2, 3, 5 })
+        {
+            var harness = new LayerHarness(new Conv2D(7, 3, 1, 1), sampleShape);
+            var input = LayerHarness.RandomTensor(3, ShapeUtil.WithBatch(batch, sampleShape));
+            var outputGradient = LayerHarness.RandomTensor(4, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+            var context = LayerHarness.Context(batch, threads: threads);
+
+            var output = harness.Layer.Forward(input, context).Span.ToArray();
+            harness.Layer.Backward(outputGradient, context, needInputGradient: false);
+
+            referenceOutput ??= output;
+            referenceGradients ??= harness.Gradients.ToArray();
+            Assert.Equal(referenceOutput, output);
+            Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
     // A 30×30 image gives 900 output positions, so a batch of 7 spans several sample groups (the last one short):
     // the grouped path must agree with each sample computed alone, on any thread count, and a backward after an
     // evaluation-mode forward must rebuild the same columns a training forward keeps.

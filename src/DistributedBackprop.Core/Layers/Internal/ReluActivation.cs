@@ -1,3 +1,4 @@
+using System.Numerics;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Tensors;
 
@@ -44,10 +45,21 @@ internal sealed class ReluActivation : Layer
         return inputGradient;
     }
 
-    /// <summary>output[i] = max(0, input[i]); NaN passes through.</summary>
+    /// <summary>output[i] = max(0, input[i]); NaN and −0 pass through. May run in place.</summary>
     public static void Apply(ReadOnlySpan<float> input, Span<float> output)
     {
-        for (int i = 0; i < input.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= input.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var x = new Vector<float>(input[i..]);
+                Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), Vector<float>.Zero, x)
+                    .CopyTo(output[i..]);
+            }
+        }
+
+        for (; i < input.Length; i++)
         {
             output[i] = input[i] < 0f ? 0f : input[i];
         }
@@ -56,7 +68,18 @@ internal sealed class ReluActivation : Layer
     /// <summary>inputGradient[i] = outputGradient[i] where the forward output was positive, else zero.</summary>
     public static void Mask(ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
     {
-        for (int i = 0; i < output.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= output.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var positive = Vector.GreaterThan(new Vector<float>(output[i..]), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, new Vector<float>(outputGradient[i..]), Vector<float>.Zero)
+                    .CopyTo(inputGradient[i..]);
+            }
+        }
+
+        for (; i < output.Length; i++)
         {
             inputGradient[i] = output[i] > 0f ? outputGradient[i] : 0f;
         }
