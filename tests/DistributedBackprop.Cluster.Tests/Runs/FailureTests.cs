@@ -57,7 +57,8 @@ public sealed class FailureTests
 
         public Task Invoke(IIncomingGrainCallContext context)
         {
-            if (context.Request.GetArgument(0) is Messages.ReducerSetup { RunId: "dead-endpoint" } setup)
+            if (context.Request.GetArgumentCount() == 1
+                && context.Request.GetArgument(0) is Messages.ReducerSetup { RunId: "dead-endpoint" } setup)
             {
                 var endpoints = setup.ShardEndpoints.Select(e => e.Length > 0 ? Dead : e).ToArray();
                 context.Request.SetArgument(0, setup with { ShardEndpoints = endpoints });
