@@ -33,8 +33,9 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
 
     // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
     // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
-    // serialized or written to the tensor channel's socket before it answered, and a local shard (which holds the reference and joins into it in place)
-    // has reduced and applied the step before the coordinator starts the next one.
+    // serialized or written to the tensor channel's socket before it answered, and a local shard (which holds
+    // the reference and joins into it in place) has reduced and applied the step before the coordinator starts
+    // the next one.
     private byte[][][] _slices = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)

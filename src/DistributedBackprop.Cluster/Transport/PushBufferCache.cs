@@ -19,7 +19,7 @@ internal sealed class PushBufferCache
         [];
     private readonly List<string> _recent = [];
 
-    /// <summary>An array of <paramref name="length"/> bytes for a node of a push, no longer used by any shard.</summary>
+    /// <summary>An array of <paramref name="length"/> bytes for a node of a push, not used by any shard.</summary>
     public byte[] Take(string runId, int shard, TreeNode node, long step, int length)
     {
         var buffers = Run(runId);

@@ -86,8 +86,8 @@ internal readonly record struct TensorFrameHeader(
         var kind = (TensorFrameKind)source[5];
         bool isRequest = kind is TensorFrameKind.PushRequest or TensorFrameKind.FetchRequest;
         bool isReply = kind is TensorFrameKind.PushAck or TensorFrameKind.FetchReply or TensorFrameKind.Error;
-        Check(requests ? isRequest : isReply, "Kind",
-            $"is {source[5]}; expected a {(requests ? "request (1 push, 2 fetch)" : "reply (3 ack, 4 slice, 5 error)")}");
+        string expected = requests ? "request (1 push, 2 fetch)" : "reply (3 ack, 4 slice, 5 error)";
+        Check(requests ? isRequest : isReply, "Kind", $"is {source[5]}; expected a {expected}");
 
         runIdBytes = BinaryPrimitives.ReadUInt16LittleEndian(source[6..]);
         ulong requestId = BinaryPrimitives.ReadUInt64LittleEndian(source[8..]);

@@ -28,7 +28,8 @@ internal sealed partial class TensorServerConnection(
         TensorFrameHeader.FixedBytes + TensorFrameHeader.MaxRunIdBytes + TensorFrameHeader.MaxNodes * 8];
     private readonly byte[] _replyHeader = new byte[TensorFrameHeader.FixedBytes];
 
-    /// <summary>Serves until the peer closes, a frame is bad or <paramref name="cancel"/> fires; never throws.</summary>
+    /// <summary>Serves until the peer closes, a frame is bad or <paramref name="cancel"/> fires; never
+    /// throws.</summary>
     public async Task RunAsync(CancellationToken cancel)
     {
         try

@@ -69,7 +69,8 @@ public sealed class ClusterHostOptions
 
         if (TensorPort is < 0 or > 65535)
         {
-            errors.Add($"Cluster:{nameof(TensorPort)} is {TensorPort}; use a TCP port in 1-65535, or 0 for a free one.");
+            errors.Add($"Cluster:{nameof(TensorPort)} is {TensorPort}; use a TCP port in 1-65535, or 0 for a free "
+                + "one.");
         }
 
         if (TensorPort != 0 && (TensorPort == SiloPort || TensorPort == GatewayPort))
