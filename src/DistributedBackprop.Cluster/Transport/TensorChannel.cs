@@ -21,9 +21,9 @@ public sealed partial class TensorChannel : IAsyncDisposable
     private readonly IShardBridge _bridge;
     private readonly ILogger<TensorChannel> _logger;
     private readonly ConcurrentDictionary<string, Task<TensorClientConnection>> _connections = new();
+    private readonly ConcurrentDictionary<TensorServerConnection, bool> _incoming = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
-    private Task _accepting = Task.CompletedTask;
 
     public TensorChannel(TrainingSiloOptions options, IShardBridge bridge, ILogger<TensorChannel> logger)
     {
@@ -72,7 +72,7 @@ public sealed partial class TensorChannel : IAsyncDisposable
         _listener = listener;
         var bound = (IPEndPoint)listener.LocalEndPoint!;
         Endpoint = bound.ToString();
-        _accepting = AcceptAsync(listener, _stopping.Token);
+        SocketStreams.StartThread("tensor channel listener " + Endpoint, () => Accept(listener));
         LogListening(_logger, Endpoint);
         return Task.CompletedTask;
     }
@@ -87,7 +87,11 @@ public sealed partial class TensorChannel : IAsyncDisposable
 
         await _stopping.CancelAsync();
         _listener?.Dispose();
-        await _accepting;
+        foreach (var incoming in _incoming.Keys)
+        {
+            incoming.Close();
+        }
+
         foreach (var connection in _connections.Values)
         {
             if (connection.IsCompletedSuccessfully)
@@ -177,16 +181,17 @@ public sealed partial class TensorChannel : IAsyncDisposable
     private Task<TensorClientConnection> Connect(string endpoint) => TensorClientConnection.ConnectAsync(
         endpoint, Counters, _options.TensorMaxPayloadBytes, _options.TensorTimeout);
 
-    private async Task AcceptAsync(Socket listener, CancellationToken stopping)
+    // A thread of its own, blocking in Accept, for the reason SocketStreams gives; closing the listener ends it.
+    private void Accept(Socket listener)
     {
-        while (!stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptAsync(stopping);
+                socket = listener.Accept();
             }
-            catch (Exception) when (stopping.IsCancellationRequested)
+            catch (Exception) when (_stopping.IsCancellationRequested)
             {
                 return;
             }
@@ -194,14 +199,24 @@ public sealed partial class TensorChannel : IAsyncDisposable
             {
                 // E.g. out of file descriptors: keep serving the connections there are and try again shortly.
                 LogAcceptFailed(_logger, exception.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+                Thread.Sleep(100);
                 continue;
             }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
 
-            SocketStreams.Tune(socket);
+            SocketStreams.Tune(socket, _options.TensorTimeout);
             var connection = new TensorServerConnection(
-                socket, _bridge, Counters, _options.TensorMaxPayloadBytes, _logger);
-            _ = connection.RunAsync(stopping);
+                socket,
+                _bridge,
+                Counters,
+                _options.TensorMaxPayloadBytes,
+                _logger,
+                ended => _incoming.TryRemove(ended, out _));
+            _incoming[connection] = true;
+            connection.Start();
         }
     }
 

@@ -7,10 +7,11 @@ using DistributedBackprop.Cluster.Messages;
 namespace DistributedBackprop.Cluster.Transport;
 
 /// <summary>
-/// One persistent connection to another silo's tensor channel, shared by every request to that silo. Writes
-/// are serialized (a frame goes out whole); one reader matches replies to waiting requests by request id and
-/// reads a fetched slice straight into the requester's memory. Any I/O failure or bad reply fails every
-/// waiting request and marks the connection faulted; the channel then opens a new one for the next request.
+/// One persistent connection to another silo's tensor channel, shared by every request to that silo. A request
+/// is written whole by its caller (under a lock, so frames never interleave); a thread of its own reads the
+/// replies, matches them to waiting requests by request id and reads a fetched slice straight into the
+/// requester's memory. Any I/O failure or bad reply fails every waiting request and marks the connection
+/// faulted; the channel then opens a new one for the next request.
 /// </summary>
 internal sealed class TensorClientConnection : IDisposable
 {
@@ -18,9 +19,8 @@ internal sealed class TensorClientConnection : IDisposable
     private readonly string _endpoint;
     private readonly TensorChannelCounters _counters;
     private readonly int _maxPayloadBytes;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _sendGate = new();
     private readonly ConcurrentDictionary<ulong, Pending> _pending = new();
-    private readonly CancellationTokenSource _closed = new();
     private readonly byte[] _header = new byte[
         TensorFrameHeader.FixedBytes + TensorFrameHeader.MaxRunIdBytes + TensorFrameHeader.MaxNodes * 8];
     private readonly byte[] _replyHeader = new byte[TensorFrameHeader.FixedBytes];
@@ -34,7 +34,7 @@ internal sealed class TensorClientConnection : IDisposable
         _endpoint = endpoint;
         _counters = counters;
         _maxPayloadBytes = maxPayload;
-        _ = ReadRepliesAsync();
+        SocketStreams.StartThread("tensor channel to " + endpoint, ReadReplies);
     }
 
     public bool IsFaulted => Volatile.Read(ref _fault) is not null;
@@ -52,19 +52,20 @@ internal sealed class TensorClientConnection : IDisposable
                 $"Tensor channel endpoint '{endpoint}' is not an IP address and port (e.g. 10.0.0.5:11112).");
         }
 
+        // A blocking connect keeps the socket in blocking mode for the reader thread; closing the socket ends a
+        // connect that outlives the timeout.
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            SocketStreams.Tune(socket);
-            using var cancel = new CancellationTokenSource(timeout);
-            await socket.ConnectAsync(address, cancel.Token);
+            SocketStreams.Tune(socket, timeout);
+            await Task.Run(() => socket.Connect(address)).WaitAsync(timeout);
             return new TensorClientConnection(socket, endpoint, counters, maxPayloadBytes);
         }
-        catch (Exception exception) when (exception is SocketException or OperationCanceledException)
+        catch (Exception exception) when (exception is SocketException or TimeoutException)
         {
             socket.Dispose();
             throw new TensorTransferException(
-                $"Tensor channel: cannot connect to {endpoint}: {exception.Message}", exception);
+                $"Tensor channel: cannot connect to {endpoint}: {exception.Message}");
         }
     }
 
@@ -93,7 +94,7 @@ internal sealed class TensorClientConnection : IDisposable
             throw Broken(fault);
         }
 
-        await SendAsync(header, push);
+        Send(header, push);
         try
         {
             await pending.Completion.Task.WaitAsync(timeout);
@@ -107,61 +108,57 @@ internal sealed class TensorClientConnection : IDisposable
         }
     }
 
-    private async Task SendAsync(TensorFrameHeader header, ShardContribution? push)
+    // On the caller's thread: with Nagle off and large kernel buffers a slice is copied into the kernel and the
+    // call returns, without a hop to another thread.
+    private void Send(TensorFrameHeader header, ShardContribution? push)
     {
         try
         {
-            await _writeLock.WaitAsync(_closed.Token);
-            try
+            lock (_sendGate)
             {
                 int length = header.Write(_header);
-                await SocketStreams.SendAllAsync(_socket, _header.AsMemory(0, length), _closed.Token);
+                SocketStreams.SendAll(_socket, _header.AsSpan(0, length));
                 foreach (var node in push?.Nodes ?? [])
                 {
-                    await SocketStreams.SendAllAsync(_socket, node.Values, _closed.Token);
+                    SocketStreams.SendAll(_socket, node.Values);
                 }
             }
-            finally
-            {
-                _writeLock.Release();
-            }
         }
-        catch (Exception exception) when (exception is SocketException or OperationCanceledException
-            or ObjectDisposedException or IOException)
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {
             Fail(exception);
-            throw Broken(_fault ?? exception);
+            throw Broken(Volatile.Read(ref _fault) ?? exception);
         }
 
         _counters.AddSent(header.PayloadLength);
     }
 
-    private async Task ReadRepliesAsync()
+    private void ReadReplies()
     {
         try
         {
             while (true)
             {
-                var memory = _replyHeader.AsMemory();
-                await SocketStreams.ReceiveExactlyAsync(_socket, memory, _closed.Token);
+                SocketStreams.ReceiveExactly(_socket, _replyHeader);
                 var reply = TensorFrameHeader.ReadFixed(_replyHeader, requests: false, _maxPayloadBytes, out _, out _);
                 if (!_pending.TryRemove(reply.RequestId, out var pending))
                 {
                     // Its requester timed out and left.
-                    await SocketStreams.SkipAsync(_socket, reply.PayloadLength, _scratch, _closed.Token);
+                    SocketStreams.Skip(_socket, reply.PayloadLength, _scratch);
                     continue;
                 }
 
-                await CompleteAsync(reply, pending);
+                Complete(reply, pending);
             }
         }
         catch (Exception exception)
         {
+            // Nothing may escape a thread of its own; every waiting request learns why the connection ended.
             Fail(exception);
         }
     }
 
-    private async Task CompleteAsync(TensorFrameHeader reply, Pending pending)
+    private void Complete(TensorFrameHeader reply, Pending pending)
     {
         switch (reply.Kind)
         {
@@ -175,13 +172,13 @@ internal sealed class TensorClientConnection : IDisposable
                 pending.Completion.TrySetException(Broken(mismatch));
                 throw mismatch;
             case TensorFrameKind.FetchReply:
-                await SocketStreams.ReceiveExactlyAsync(_socket, pending.Destination, _closed.Token);
+                SocketStreams.ReceiveExactly(_socket, pending.Destination.Span);
                 _counters.AddReceived(reply.PayloadLength);
                 pending.Completion.TrySetResult();
                 break;
             default:
                 var text = new byte[reply.PayloadLength];
-                await SocketStreams.ReceiveExactlyAsync(_socket, text, _closed.Token);
+                SocketStreams.ReceiveExactly(_socket, text);
                 pending.Completion.TrySetException(new TensorTransferException(
                     $"Tensor channel: the shard's silo at {_endpoint} failed the request: "
                     + Encoding.UTF8.GetString(text)));
@@ -196,7 +193,6 @@ internal sealed class TensorClientConnection : IDisposable
             return;
         }
 
-        _closed.Cancel();
         _socket.Dispose();
         foreach (var id in _pending.Keys)
         {
@@ -208,12 +204,15 @@ internal sealed class TensorClientConnection : IDisposable
     }
 
     private TensorTransferException Broken(Exception cause) => new(
-        $"Tensor channel: the connection to {_endpoint} failed: {cause.GetType().Name}: {cause.Message}", cause);
+        $"Tensor channel: the connection to {_endpoint} failed: {cause.GetType().Name}: {cause.Message}");
 
+    // Completed by the reader thread, with continuations run there rather than queued to the thread pool: the
+    // awaiting reducer grain's continuation is only queued to the grain's own scheduler, so the reader is back
+    // at its socket at once and the hop through the pool (which the silo's workers keep busy) is saved.
     private sealed class Pending(Memory<byte> destination)
     {
         public Memory<byte> Destination { get; } = destination;
 
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Completion { get; } = new();
     }
 }

@@ -6,21 +6,22 @@ using Microsoft.Extensions.Logging;
 namespace DistributedBackprop.Cluster.Transport;
 
 /// <summary>
-/// The listening side of one connection from another silo: reads request frames, turns each into the shard's
-/// own grain call through the <see cref="IShardBridge"/>, and writes the reply on the same connection. Requests
-/// are read one after another but handled concurrently (a push to one shard does not wait for a fetch from
-/// another), so replies may leave in any order; the request id matches them. A frame that breaks the format
-/// closes this connection only.
+/// The listening side of one connection from another silo: a thread of its own reads request frames and turns
+/// each into the shard's own grain call through the <see cref="IShardBridge"/>; the reply is written on the same
+/// connection by whichever thread completes that call. Requests are read one after another but handled
+/// concurrently (a push to one shard does not wait for a fetch from another), so replies may leave in any
+/// order; the request id matches them. A frame that breaks the format closes this connection only.
 /// </summary>
 internal sealed partial class TensorServerConnection(
     Socket socket,
     IShardBridge bridge,
     TensorChannelCounters counters,
     int maxPayloadBytes,
-    ILogger logger) : IDisposable
+    ILogger logger,
+    Action<TensorServerConnection> ended)
 {
     private readonly string _peer = socket.RemoteEndPoint?.ToString() ?? "unknown peer";
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _sendGate = new();
     private readonly PushBufferCache _buffers = new();
 
     // Fixed part plus the largest variable part: a run id and MaxNodes node ranges.
@@ -28,24 +29,27 @@ internal sealed partial class TensorServerConnection(
         TensorFrameHeader.FixedBytes + TensorFrameHeader.MaxRunIdBytes + TensorFrameHeader.MaxNodes * 8];
     private readonly byte[] _replyHeader = new byte[TensorFrameHeader.FixedBytes];
 
-    /// <summary>Serves until the peer closes, a frame is bad or <paramref name="cancel"/> fires; never
-    /// throws.</summary>
-    public async Task RunAsync(CancellationToken cancel)
+    /// <summary>Serves on a new thread until the peer closes, a frame is bad or the socket is closed.</summary>
+    public void Start() => SocketStreams.StartThread("tensor channel from " + _peer, Serve);
+
+    /// <summary>Closes the connection; the serving thread ends.</summary>
+    public void Close() => socket.Dispose();
+
+    private void Serve()
     {
         try
         {
             while (true)
             {
-                var header = await ReadHeaderAsync(cancel);
-                if (header.Kind == TensorFrameKind.PushRequest)
-                {
-                    var push = await ReadPushAsync(header, cancel);
-                    _ = HandlePushAsync(header, push, cancel);
-                }
-                else
-                {
-                    _ = HandleFetchAsync(header, cancel);
-                }
+                var header = ReadHeader();
+                var call = header.Kind == TensorFrameKind.PushRequest
+                    ? Push(header, ReadPush(header))
+                    : Fetch(header);
+                call.ContinueWith(
+                    done => Reply(header, done),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
             }
         }
         catch (TensorFrameException bad)
@@ -53,36 +57,70 @@ internal sealed partial class TensorServerConnection(
             LogBadFrame(logger, _peer, bad.Field, bad.Message);
         }
         catch (Exception exception) when (exception is EndOfStreamException or SocketException
-            or OperationCanceledException or ObjectDisposedException or IOException)
+            or ObjectDisposedException)
         {
             LogClosed(logger, _peer, exception.Message);
         }
+        catch (Exception exception)
+        {
+            // Nothing may escape a thread of its own: it would end the silo's process.
+            LogFailed(logger, _peer, $"{exception.GetType().Name}: {exception.Message}");
+        }
         finally
         {
-            Dispose();
+            // Replies still being handled find the socket closed and give up (see Reply).
+            socket.Dispose();
+            ended(this);
         }
     }
 
-    // Replies still being handled find the socket closed and give up (see ReplyAsync).
-    public void Dispose()
+    private TensorFrameHeader ReadHeader()
     {
-        socket.Dispose();
-        _writeLock.Dispose();
-    }
-
-    private async Task<TensorFrameHeader> ReadHeaderAsync(CancellationToken cancel)
-    {
-        await SocketStreams.ReceiveExactlyAsync(socket, _header.AsMemory(0, TensorFrameHeader.FixedBytes), cancel);
+        SocketStreams.ReceiveExactly(socket, _header.AsSpan(0, TensorFrameHeader.FixedBytes));
         var header = TensorFrameHeader.ReadFixed(
             _header, requests: true, maxPayloadBytes, out int runIdBytes, out int nodeCount);
-        int variable = runIdBytes + nodeCount * 8;
-        var rest = _header.AsMemory(TensorFrameHeader.FixedBytes, variable);
-        await SocketStreams.ReceiveExactlyAsync(socket, rest, cancel);
-        return header.WithVariable(rest.Span, runIdBytes, nodeCount);
+        var rest = _header.AsSpan(TensorFrameHeader.FixedBytes, runIdBytes + nodeCount * 8);
+        SocketStreams.ReceiveExactly(socket, rest);
+        return header.WithVariable(rest, runIdBytes, nodeCount);
+    }
+
+    // The shard's own grain calls; a synchronous throw becomes a failed call like any other. A fetch's result is
+    // the slice to send; a push has none.
+    private Task<byte[]> Push(TensorFrameHeader header, ShardContribution push)
+    {
+        try
+        {
+            return bridge.PushAsync(header.RunId, header.ShardIndex, header.ShardCount, push)
+                .ContinueWith(
+                    static done =>
+                    {
+                        done.GetAwaiter().GetResult();
+                        return Array.Empty<byte>();
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<byte[]>(exception);
+        }
+    }
+
+    private Task<byte[]> Fetch(TensorFrameHeader header)
+    {
+        try
+        {
+            return bridge.GetParametersAsync(header.RunId, header.ShardIndex, header.ShardCount, header.Step);
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<byte[]>(exception);
+        }
     }
 
     // Each node's slice goes into its own array, which the shard will hold (see PushBufferCache).
-    private async Task<ShardContribution> ReadPushAsync(TensorFrameHeader header, CancellationToken cancel)
+    private ShardContribution ReadPush(TensorFrameHeader header)
     {
         int nodeBytes = header.PayloadLength / header.Nodes.Length;
         var nodes = new NodeSlice[header.Nodes.Length];
@@ -90,7 +128,7 @@ internal sealed partial class TensorServerConnection(
         {
             var node = header.Nodes[n];
             var buffer = _buffers.Take(header.RunId, header.ShardIndex, node, header.Step, nodeBytes);
-            await SocketStreams.ReceiveExactlyAsync(socket, buffer, cancel);
+            SocketStreams.ReceiveExactly(socket, buffer);
             nodes[n] = new NodeSlice(node.Start, node.End, buffer);
         }
 
@@ -98,80 +136,47 @@ internal sealed partial class TensorServerConnection(
         return new ShardContribution(header.Step, "tensor channel peer " + _peer, nodes);
     }
 
-    private async Task HandlePushAsync(TensorFrameHeader header, ShardContribution push, CancellationToken cancel)
+    // An ack, the served slice (written as is: the protocol keeps the shard's served buffer unchanged until every
+    // reducer has read this version, see ShardGrain) or the call's failure. A reply that cannot be written
+    // means the connection is gone: the reader notices and ends, and the requester sees its connection fail.
+    private void Reply(TensorFrameHeader request, Task<byte[]> call)
     {
+        TensorFrameHeader reply;
+        byte[] payload;
+        if (call.IsCompletedSuccessfully)
+        {
+            bool push = request.Kind == TensorFrameKind.PushRequest;
+            payload = call.Result;
+            reply = TensorFrameHeader.Reply(
+                push ? TensorFrameKind.PushAck : TensorFrameKind.FetchReply, request.RequestId, payload.Length);
+        }
+        else
+        {
+            var exception = call.Exception?.InnerException ?? new TaskCanceledException();
+            payload = Encoding.UTF8.GetBytes($"{exception.GetType().Name}: {exception.Message}");
+            payload = payload.Length > TensorFrameHeader.MaxErrorBytes
+                ? payload[..TensorFrameHeader.MaxErrorBytes]
+                : payload;
+            reply = TensorFrameHeader.Reply(TensorFrameKind.Error, request.RequestId, payload.Length);
+        }
+
         try
         {
-            await bridge.PushAsync(header.RunId, header.ShardIndex, header.ShardCount, push);
-        }
-        catch (Exception exception)
-        {
-            await ReplyErrorAsync(header, exception, cancel);
-            return;
-        }
-
-        await ReplyAsync(TensorFrameHeader.Reply(TensorFrameKind.PushAck, header.RequestId, 0), default, cancel);
-    }
-
-    private async Task HandleFetchAsync(TensorFrameHeader header, CancellationToken cancel)
-    {
-        byte[] slice;
-        try
-        {
-            slice = await bridge.GetParametersAsync(header.RunId, header.ShardIndex, header.ShardCount, header.Step);
-        }
-        catch (Exception exception)
-        {
-            await ReplyErrorAsync(header, exception, cancel);
-            return;
-        }
-
-        // The shard's served buffer is written as is; the protocol keeps it unchanged until every reducer has
-        // read this version (see ShardGrain).
-        var reply = TensorFrameHeader.Reply(TensorFrameKind.FetchReply, header.RequestId, slice.Length);
-        if (await ReplyAsync(reply, slice, cancel))
-        {
-            counters.AddSent(slice.Length);
-        }
-    }
-
-    private Task<bool> ReplyErrorAsync(TensorFrameHeader header, Exception exception, CancellationToken cancel)
-    {
-        string text = $"{exception.GetType().Name}: {exception.Message}";
-        var message = Encoding.UTF8.GetBytes(text);
-        if (message.Length > TensorFrameHeader.MaxErrorBytes)
-        {
-            message = message[..TensorFrameHeader.MaxErrorBytes];
-        }
-
-        var reply = TensorFrameHeader.Reply(TensorFrameKind.Error, header.RequestId, message.Length);
-        return ReplyAsync(reply, message, cancel);
-    }
-
-    // A reply that cannot be written means the connection is gone; the reader notices and ends. The requester
-    // sees its connection fail.
-    private async Task<bool> ReplyAsync(TensorFrameHeader reply, ReadOnlyMemory<byte> payload, CancellationToken cancel)
-    {
-        try
-        {
-            await _writeLock.WaitAsync(cancel);
-            try
+            lock (_sendGate)
             {
                 reply.Write(_replyHeader);
-                await SocketStreams.SendAllAsync(socket, _replyHeader, cancel);
-                await SocketStreams.SendAllAsync(socket, payload, cancel);
-                return true;
+                SocketStreams.SendAll(socket, _replyHeader);
+                SocketStreams.SendAll(socket, payload);
             }
-            finally
+
+            if (reply.Kind == TensorFrameKind.FetchReply)
             {
-                _writeLock.Release();
+                counters.AddSent(payload.Length);
             }
         }
-        catch (Exception exception) when (exception is SocketException or OperationCanceledException
-            or ObjectDisposedException or IOException)
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {
-            LogReplyFailed(logger, _peer, reply.RequestId, exception.Message);
-            return false;
+            LogReplyFailed(logger, _peer, request.RequestId, exception.Message);
         }
     }
 
@@ -181,6 +186,9 @@ internal sealed partial class TensorServerConnection(
 
     [LoggerMessage(21, LogLevel.Debug, "Tensor channel: connection from {Peer} ended: {Reason}")]
     private static partial void LogClosed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(26, LogLevel.Warning, "Tensor channel: the connection from {Peer} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string peer, string reason);
 
     [LoggerMessage(22, LogLevel.Warning,
         "Tensor channel: could not reply to request {RequestId} from {Peer}: {Reason}")]

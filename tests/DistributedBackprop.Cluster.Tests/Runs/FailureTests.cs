@@ -42,9 +42,10 @@ public sealed class FailureTests
 
         Assert.Equal(RunEvent.EventOneofCase.RunFailed, failed[^1].EventCase);
         string reason = failed[^1].RunFailed.Reason;
-        Assert.Contains("epoch 1 step 1", reason, StringComparison.Ordinal);
-        Assert.Contains($"TensorTransferException: Tensor channel: cannot connect to {DeadEndpointFilter.Dead}",
-            reason, StringComparison.Ordinal);
+        Assert.True(reason.Contains("epoch 1 step 1", StringComparison.Ordinal), reason);
+        Assert.True(reason.Contains(
+            $"TensorTransferException: Tensor channel: cannot connect to {DeadEndpointFilter.Dead}",
+            StringComparison.Ordinal), reason);
         Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
         await ChannelAssert.CarriedAllCrossSiloBytesAsync(cluster.Client, "after-dead");
         Assert.Equal(3, cluster.GetActiveSilos().Count());
