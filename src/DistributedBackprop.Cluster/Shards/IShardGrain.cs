@@ -35,6 +35,11 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Apply")]
     Task<double> ApplyAsync(long globalStep, double globalNorm);
 
+    /// <summary>Where the shard lives, as <see cref="SetupAsync"/> reported it (for diagnostics and the
+    /// benchmark program).</summary>
+    [Alias("GetLocation")]
+    Task<ShardLocation> GetLocationAsync();
+
     [Alias("Leave")]
     Task LeaveAsync();
 }

@@ -62,8 +62,11 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         _step = -1;
         _nodes.Clear();
         _root = null;
-        return Task.FromResult(new ShardLocation(silo.SiloAddress.ToParsableString(), channel.Endpoint ?? ""));
+        return GetLocationAsync();
     }
+
+    public Task<ShardLocation> GetLocationAsync() =>
+        Task.FromResult(new ShardLocation(silo.SiloAddress.ToParsableString(), channel.Endpoint ?? ""));
 
     public Task<Immutable<byte[]>> GetParametersAsync(long version)
     {
