@@ -1,7 +1,7 @@
 namespace DistributedBackprop.Cluster;
 
-/// <summary>What a silo tells the run grains it hosts: where its data lives and how many threads a worker
-/// gets.</summary>
+/// <summary>What a silo tells the run grains it hosts: where its data lives, how many threads a worker gets,
+/// and how its tensor channel moves gradients and parameters between silos.</summary>
 public sealed class TrainingSiloOptions
 {
     /// <summary>Searched for &lt;DataDirectory&gt;/&lt;dataset name&gt; before the system dataset directory;
@@ -11,4 +11,18 @@ public sealed class TrainingSiloOptions
     /// <summary>Kernel threads per worker when the spec leaves threads_per_worker at 0; 0 means
     /// max(1, processor count / workers on this silo).</summary>
     public int ThreadsPerWorker { get; set; }
+
+    /// <summary>Send gradient pushes and parameter fetches to shards on other silos over the tensor channel
+    /// (plain TCP) instead of Orleans messaging. Default true; false keeps every transfer on Orleans.</summary>
+    public bool TensorChannel { get; set; } = true;
+
+    /// <summary>TCP port the tensor channel listens on, at the silo's advertised address; 0 picks a free
+    /// one.</summary>
+    public int TensorPort { get; set; }
+
+    /// <summary>Largest tensor channel payload in bytes (one push or one slice); larger frames are refused.</summary>
+    public int TensorMaxPayloadBytes { get; set; } = 512 * 1024 * 1024;
+
+    /// <summary>How long a push or fetch over the tensor channel may wait for its reply.</summary>
+    public TimeSpan TensorTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -15,8 +15,9 @@ namespace DistributedBackprop.Benchmarks;
 /// median ratio is reported, with the lowest and highest ratio: the machine is shared, and its load moves.
 /// Reported: samples/s as a percentage of one process, final parameters checked bit for bit, the step split
 /// into compute, transfer, optimizer and waiting; for the processes also the bytes that crossed silos per
-/// step and worker against a naive parameter server's 2×|parameters|×4, and the transfer rate during the run
-/// and with idle cores against raw loopback TCP with the same payload, measured in the same run.
+/// step and worker against a naive parameter server's 2×|parameters|×4 (and the share the tensor channel carried),
+/// and the transfer rate during the run and with idle cores (Orleans and the tensor channel) against raw
+/// loopback TCP with the same payload, measured in the same run.
 /// </summary>
 internal sealed class ClusterBenchmark : IBenchmark
 {
@@ -173,23 +174,28 @@ internal sealed class ClusterBenchmark : IBenchmark
         double rate = crossSiloBytes / (t.Push.Seconds + t.Pull.Seconds);
         var slices = RunPlan.ShardRanges(parameterCount, spec.ParameterShards);
         int payload = slices[0].Length * sizeof(float);
-        Progress($"{setup} {spec.Preset}: raw TCP and idle Orleans transfer of {payload} bytes");
+        Progress($"{setup} {spec.Preset}: raw TCP, idle Orleans and idle channel transfers of {payload} bytes");
         double raw = LoopbackTcp.BytesPerSecond(payload);
-        double idle = IdleTransfer.BytesPerSecond(grains, median.Run.RunId, spec.ParameterShards, median.Run.Steps);
+        string runId = median.Run.RunId;
+        double idle = IdleTransfer.OrleansBytesPerSecond(grains, runId, spec.ParameterShards, median.Run.Steps);
+        double channel = IdleTransfer.ChannelBytesPerSecond(grains, runId, spec.ParameterShards, median.Run.Steps);
         figures.Transfers.Add(Figure(
             "cluster-transfer",
             new("setup", setup),
             new("model", spec.Preset),
             new("parameters", parameterCount),
             new("bytesPerStepPerWorker", perStepPerWorker),
+            new("channelPercentOfCrossSilo", 100.0 * (t.Push.ChannelBytes + t.Pull.ChannelBytes) / crossSiloBytes),
             new("naiveBytesPerStepPerWorker", naive),
             new("percentOfNaive", 100 * perStepPerWorker / naive),
             new("payloadBytes", payload),
             new("inRunMBps", rate / 1e6),
             new("idleOrleansMBps", idle / 1e6),
+            new("idleChannelMBps", channel / 1e6),
             new("rawTcpMBps", raw / 1e6),
             new("inRunPercentOfRawTcp", 100 * rate / raw),
             new("idlePercentOfRawTcp", 100 * idle / raw),
+            new("idleChannelPercentOfRawTcp", 100 * channel / raw),
             new("goalMinPercent", "50")));
     }
 

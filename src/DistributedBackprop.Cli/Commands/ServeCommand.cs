@@ -18,13 +18,15 @@ internal static class ServeCommand
         var httpPort = Setting<int?>("--http-port", "HTTP/1.1 port (/healthz); default 8080.");
         var listen = Setting<string?>("--listen", "Address to bind; default 0.0.0.0 (all interfaces).");
         var siloPort = Setting<int?>("--silo-port", "Orleans silo-to-silo port; default 11111.");
+        var tensorPort = Setting<int?>(
+            "--tensor-port", "Tensor channel port (gradients between silos); default 0, a free one.");
         var gatewayPort = Setting<int?>("--gateway-port", "Orleans client gateway port; default 30000.");
         var redis = Setting<string?>("--redis", "HOST:PORT of Redis for clustering; default localhost clustering.");
         var clusterId = Setting<string?>("--cluster-id", "Silos with the same id form one cluster; default dbp.");
         var dataDir = Setting<string?>("--data-dir", "Searched for datasets by name before /usr/share/datasets.");
         var command = new Command("serve", "Run a DistributedBackprop server (silo + gRPC) in the foreground.")
         {
-            grpcPort, httpPort, listen, siloPort, gatewayPort, redis, clusterId, dataDir,
+            grpcPort, httpPort, listen, siloPort, tensorPort, gatewayPort, redis, clusterId, dataDir,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellation) =>
@@ -34,6 +36,7 @@ internal static class ServeCommand
             Set(overrides, "Server:HttpPort", parse.GetValue(httpPort));
             Set(overrides, "Server:ListenAddress", parse.GetValue(listen));
             Set(overrides, "Cluster:SiloPort", parse.GetValue(siloPort));
+            Set(overrides, "Cluster:TensorPort", parse.GetValue(tensorPort));
             Set(overrides, "Cluster:GatewayPort", parse.GetValue(gatewayPort));
             Set(overrides, "Cluster:Redis", parse.GetValue(redis));
             Set(overrides, "Cluster:ClusterId", parse.GetValue(clusterId));

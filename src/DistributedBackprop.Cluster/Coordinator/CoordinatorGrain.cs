@@ -23,14 +23,18 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// <item>Start: validate the spec; join workers 0..N-1 (each loads the dataset from its own silo and reports
 /// it); build the model with the run seed for the initial flat parameter vector; cut the vector into S shard
 /// slices on 4096-float boundaries (the gradient-norm chunks, so no shard cuts a chunk) and send each shard its
-/// slice; tell each silo's reducer which local ranks to expect.</item>
+/// slice (it answers with its silo and that silo's tensor channel endpoint); tell each silo's reducer which
+/// local ranks to expect and where every shard is.</item>
 /// <item>Step s (parameter version v = s): call every worker's ComputeStep in parallel. Worker r owns
 /// micro-batches [r·M/N, (r+1)·M/N); it pulls version v through its silo's reducer, computes its micro-batch
 /// gradients and folds them into the maximal nodes of the canonical tree inside its range
 /// (MicroBatchTree.Decompose).</item>
 /// <item>Each worker hands its nodes to its silo's reducer, by reference. When all local workers have, the
 /// reducer joins sibling nodes (MicroBatchTree.Combine) and sends each shard its slice of every remaining
-/// node: one transfer per shard leaves the silo, as float32 bytes.</item>
+/// node: one transfer per shard leaves the silo, as float32 bytes. A shard on another silo gets it over the
+/// tensor channel (plain TCP, see TensorChannel), which hands it to the shard as a local grain call; a shard on
+/// the same silo, or any shard when a channel is off, through Orleans. Parameter fetches take the same
+/// paths.</item>
 /// <item>When the workers have returned, every shard holds nodes covering [0, M): the coordinator asks each to
 /// join them into the root (the same joins one process makes) and return the root's sums of squares per
 /// 4096-float chunk. Summing those in index order gives the global norm, whatever S is. Each shard then clips
@@ -224,15 +228,18 @@ public sealed partial class CoordinatorGrain(
         _shards = Enumerable.Range(0, shards)
             .Select(j => GrainFactory.GetGrain<IShardGrain>(RunGrainKey.Shard(RunId, j, shards)))
             .ToArray();
-        var shardSilos = await Task.WhenAll(_shards.Select((shard, j) => shard.SetupAsync(new ShardSetup(
+        var locations = await Task.WhenAll(_shards.Select((shard, j) => shard.SetupAsync(new ShardSetup(
             RunId, spec, j, _ranges[j], segments, _stepsPerEpoch,
             FloatBytes.From(model.Parameters.AsSpan(_ranges[j].Start, _ranges[j].Length))))));
+        var shardSilos = locations.Select(l => l.Silo).ToArray();
+        var shardEndpoints = locations.Select(l => l.TensorEndpoint).ToArray();
 
         var silos = _workerInfos.GroupBy(i => i.Silo).ToArray();
         _reducers = silos.Select(g => GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(RunId, g.Key)))
             .ToArray();
         await Task.WhenAll(silos.Select((g, k) => _reducers[k].SetupAsync(new ReducerSetup(
-            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count, shardSilos))));
+            RunId, g.Select(i => i.Rank).ToArray(), _ranges, spec.MicroBatches, layout.Count, shardSilos,
+            shardEndpoints))));
 
         _log.Append(new RunEvent
         {

@@ -33,8 +33,9 @@ public readonly record struct ShardRange([property: Id(0)] int Start, [property:
     public int Length => End - Start;
 }
 
-/// <summary>What a silo's reducer needs: the ranks it serves, where the shards' slices begin and end, and the
-/// silo of each shard (so it can count the bytes that cross silos).</summary>
+/// <summary>What a silo's reducer needs: the ranks it serves, where the shards' slices begin and end, the
+/// silo of each shard (so it can tell the transfers that cross silos) and each shard silo's tensor channel
+/// endpoint (empty where that silo has none: those transfers stay on Orleans).</summary>
 [GenerateSerializer, Immutable, Alias("dbp.ReducerSetup")]
 public sealed record ReducerSetup(
     [property: Id(0)] string RunId,
@@ -42,7 +43,15 @@ public sealed record ReducerSetup(
     [property: Id(2)] ShardRange[] Shards,
     [property: Id(3)] int MicroBatches,
     [property: Id(4)] int ParameterCount,
-    [property: Id(5)] string[] ShardSilos);
+    [property: Id(5)] string[] ShardSilos,
+    [property: Id(6)] string[] ShardEndpoints);
+
+/// <summary>Where a shard was set up: its silo (<c>SiloAddress.ToParsableString()</c>) and that silo's tensor
+/// channel endpoint (<c>address:port</c>; empty when the silo's channel is disabled).</summary>
+[GenerateSerializer, Immutable, Alias("dbp.ShardLocation")]
+public sealed record ShardLocation(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] string TensorEndpoint);
 
 /// <summary>One segment of the parameter layout, as <c>ParameterSegment</c> but serializable.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.SegmentInfo")]

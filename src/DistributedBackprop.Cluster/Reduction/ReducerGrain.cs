@@ -4,6 +4,7 @@ using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Serialization;
 using DistributedBackprop.Cluster.Shards;
 using DistributedBackprop.Cluster.Telemetry;
+using DistributedBackprop.Cluster.Transport;
 using DistributedBackprop.Core.Reduction;
 
 namespace DistributedBackprop.Cluster.Reduction;
@@ -14,7 +15,7 @@ namespace DistributedBackprop.Cluster.Reduction;
 /// parameter fetch happens once per version however many local workers ask.
 /// </summary>
 [RunPlacement]
-public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerGrain
+public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel channel) : Grain, IReducerGrain
 {
     private ReducerSetup? _setup;
     private IShardGrain[] _shards = [];
@@ -25,13 +26,16 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
     private readonly Dictionary<int, WorkerContribution> _contributions = [];
 
     // The last fetched parameter version; local workers copy it into their replicas and never write it.
+    // _fetchTargets[j] is shard j's range of it as bytes, which the tensor channel reads a slice into.
     private float[] _parameters = [];
+    private Memory<byte>[] _fetchTargets = [];
     private long _version = -1;
 
     // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
     // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
-    // serialized before it answered, and a local shard (which holds the reference and joins into it in place)
-    // has reduced and applied the step before the coordinator starts the next one.
+    // serialized or written to the tensor channel's socket before it answered, and a local shard (which holds
+    // the reference and joins into it in place) has reduced and applied the step before the coordinator starts
+    // the next one.
     private byte[][][] _slices = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -51,6 +55,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         }
 
         _parameters = new float[setup.ParameterCount];
+        _fetchTargets = setup.Shards.Select(r => FloatMemory.Bytes(_parameters, r.Start, r.Length)).ToArray();
         _slices = new byte[setup.Shards.Length][][];
         _version = -1;
         _step = -1;
@@ -67,17 +72,19 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         }
 
         long started = Stopwatch.GetTimestamp();
-        var slices = await Task.WhenAll(_shards.Select(shard => shard.GetParametersAsync(version)));
+        await Task.WhenAll(_shards.Select((_, j) => FetchAsync(setup, j, version)));
         long bytes = 0;
-        for (int j = 0; j < slices.Length; j++)
+        long channelBytes = 0;
+        for (int j = 0; j < _shards.Length; j++)
         {
-            var range = setup.Shards[j];
-            FloatBytes.AsFloats(slices[j].Value).CopyTo(_parameters.AsSpan(range.Start, range.Length));
-            bytes += CrossesSilos(setup, j) ? slices[j].Value.Length : 0;
+            long slice = _fetchTargets[j].Length;
+            bytes += CrossesSilos(setup, j) ? slice : 0;
+            channelBytes += UsesChannel(setup, j) ? slice : 0;
         }
 
         _version = version;
-        var fetch = new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, slices.Length);
+        var fetch = new TransferReport(
+            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, _shards.Length, channelBytes);
         return new ParameterPull(_parameters, fetch);
     }
 
@@ -111,15 +118,21 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         long started = Stopwatch.GetTimestamp();
         var pushes = new ShardContribution[_shards.Length];
         long bytes = 0;
+        long channelBytes = 0;
         for (int j = 0; j < pushes.Length; j++)
         {
             pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j], j));
-            bytes += CrossesSilos(setup, j) ? pushes[j].Nodes.Sum(n => (long)n.Values.Length) : 0;
+            long payload = pushes[j].Nodes.Sum(n => (long)n.Values.Length);
+            bytes += CrossesSilos(setup, j) ? payload : 0;
+            channelBytes += UsesChannel(setup, j) ? payload : 0;
         }
 
-        await Task.WhenAll(_shards.Select((shard, j) => shard.PushAsync(pushes[j])));
+        await Task.WhenAll(pushes.Select((push, j) => UsesChannel(setup, j)
+            ? channel.PushAsync(setup.ShardEndpoints[j], setup.RunId, j, _shards.Length, push)
+            : _shards[j].PushAsync(push)));
         telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));
-        return new TransferReport(bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length);
+        return new TransferReport(
+            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length, channelBytes);
     }
 
     public Task LeaveAsync()
@@ -167,8 +180,26 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry) : Grain, IReducerG
         return slices;
     }
 
+    // Over the channel the slice lands in _parameters directly; through Orleans it arrives as an array first.
+    private async Task FetchAsync(ReducerSetup setup, int shard, long version)
+    {
+        if (UsesChannel(setup, shard))
+        {
+            await channel.FetchAsync(
+                setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, version, _fetchTargets[shard]);
+            return;
+        }
+
+        var slice = await _shards[shard].GetParametersAsync(version);
+        slice.Value.AsSpan().CopyTo(_fetchTargets[shard].Span);
+    }
+
     // Payloads to and from a shard on this silo pass by reference; only the others travel over the network.
     private bool CrossesSilos(ReducerSetup setup, int shard) => setup.ShardSilos[shard] != _silo;
+
+    // The tensor channel carries a transfer when it crosses silos and both silos' channels are on.
+    private bool UsesChannel(ReducerSetup setup, int shard) =>
+        CrossesSilos(setup, shard) && channel.IsEnabled && setup.ShardEndpoints[shard].Length > 0;
 
     private ReducerSetup RequireSetup() =>
         _setup ?? throw new InvalidOperationException($"Reducer {this.GetPrimaryKeyString()} was not set up.");

@@ -10,9 +10,10 @@ namespace DistributedBackprop.Cluster.Shards;
 [Alias("dbp.IShardGrain")]
 public interface IShardGrain : IGrainWithStringKey
 {
-    /// <summary>Takes the slice and its initial values; returns the hosting silo's address.</summary>
+    /// <summary>Takes the slice and its initial values; returns where the shard lives: the hosting silo and
+    /// its tensor channel endpoint.</summary>
     [Alias("Setup")]
-    Task<string> SetupAsync(ShardSetup setup);
+    Task<ShardLocation> SetupAsync(ShardSetup setup);
 
     /// <summary>The slice's values at <paramref name="version"/>, as float32 bytes.</summary>
     /// <exception cref="InvalidOperationException">The shard holds another version.</exception>
@@ -33,6 +34,11 @@ public interface IShardGrain : IGrainWithStringKey
     /// learning rate for <paramref name="globalStep"/> (0-based): version + 1. Returns the seconds this took.</summary>
     [Alias("Apply")]
     Task<double> ApplyAsync(long globalStep, double globalNorm);
+
+    /// <summary>Where the shard lives, as <see cref="SetupAsync"/> reported it (for diagnostics and the
+    /// benchmark program).</summary>
+    [Alias("GetLocation")]
+    Task<ShardLocation> GetLocationAsync();
 
     [Alias("Leave")]
     Task LeaveAsync();

@@ -3,6 +3,7 @@ using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Serialization;
+using DistributedBackprop.Cluster.Transport;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Reduction;
 using DistributedBackprop.Core.Training;
@@ -18,7 +19,7 @@ namespace DistributedBackprop.Cluster.Shards;
 /// sends the global norm.
 /// </summary>
 [RunPlacement]
-public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
+public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : Grain, IShardGrain
 {
     private ShardSetup? _setup;
     private ParameterUpdater? _updater;
@@ -37,7 +38,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
     private readonly SortedDictionary<int, (TreeNode Node, byte[] Value)> _nodes = [];
     private byte[]? _root;
 
-    public Task<string> SetupAsync(ShardSetup setup)
+    public Task<ShardLocation> SetupAsync(ShardSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var layout = new ParameterLayout(setup.Layout
@@ -61,8 +62,11 @@ public sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         _step = -1;
         _nodes.Clear();
         _root = null;
-        return Task.FromResult(silo.SiloAddress.ToParsableString());
+        return GetLocationAsync();
     }
+
+    public Task<ShardLocation> GetLocationAsync() =>
+        Task.FromResult(new ShardLocation(silo.SiloAddress.ToParsableString(), channel.Endpoint ?? ""));
 
     public Task<Immutable<byte[]>> GetParametersAsync(long version)
     {

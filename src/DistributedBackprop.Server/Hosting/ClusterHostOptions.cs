@@ -33,9 +33,18 @@ public sealed class ClusterHostOptions
     /// silo's workers.</summary>
     public int ThreadsPerWorker { get; set; }
 
-    /// <summary>Largest grain message in bytes, for silos and clients alike. Gradient pushes carry up to
-    /// log2(micro-batches) + 1 shard slices; the Orleans default of 100 MB fails (misleadingly, as an
-    /// unavailable silo) for models past a few million parameters.</summary>
+    /// <summary>Carry gradient pushes and parameter fetches between silos over the tensor channel (plain TCP,
+    /// several times faster than Orleans messaging for large arrays); false keeps them on Orleans.</summary>
+    public bool TensorChannel { get; set; } = true;
+
+    /// <summary>The tensor channel's TCP port, bound at the silo's advertised address; 0 (the default) picks a
+    /// free one, which suits one host. Containers pin it (the image uses 11112) so it can be declared and
+    /// allowed through network policies.</summary>
+    public int TensorPort { get; set; }
+
+    /// <summary>Largest grain message in bytes, for silos and clients alike, and largest tensor channel
+    /// payload. Gradient pushes carry up to log2(micro-batches) + 1 shard slices; the Orleans default of 100 MB
+    /// fails (misleadingly, as an unavailable silo) for models past a few million parameters.</summary>
     public int MaxMessageBodySize { get; set; } = 512 * 1024 * 1024;
 
     /// <summary>How long a grain call may take, e.g. a first step that loads the dataset.</summary>
@@ -56,6 +65,18 @@ public sealed class ClusterHostOptions
         if (PrimarySiloPort is int primary)
         {
             CheckPort(errors, nameof(PrimarySiloPort), primary);
+        }
+
+        if (TensorPort is < 0 or > 65535)
+        {
+            errors.Add($"Cluster:{nameof(TensorPort)} is {TensorPort}; use a TCP port in 1-65535, or 0 for a free "
+                + "one.");
+        }
+
+        if (TensorPort != 0 && (TensorPort == SiloPort || TensorPort == GatewayPort))
+        {
+            errors.Add($"Cluster:{nameof(TensorPort)} is {TensorPort}, the same as the silo or gateway port; use "
+                + "a port of its own.");
         }
 
         if (SiloPort == GatewayPort)

@@ -1,14 +1,18 @@
 using DistributedBackprop.Cluster;
 using DistributedBackprop.Cluster.Placement;
 using DistributedBackprop.Cluster.Telemetry;
+using DistributedBackprop.Cluster.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace DistributedBackprop.Server.Hosting;
 
 /// <summary>The silo settings every DistributedBackprop silo needs, whatever its clustering: the run placement
-/// director, message limits sized for gradients, the options run grains read and their telemetry.</summary>
+/// director, message limits sized for gradients, the options run grains read, their telemetry and the tensor
+/// channel that carries gradients and parameters between silos.</summary>
 public static class SiloBuilderExtensions
 {
     /// <summary>Registers the run grains' placement and options on a silo (the standalone server, the CLI's
@@ -30,7 +34,16 @@ public static class SiloBuilderExtensions
         {
             training.DataDirectory = options.DataDirectory;
             training.ThreadsPerWorker = options.ThreadsPerWorker;
+            training.TensorChannel = options.TensorChannel;
+            training.TensorPort = options.TensorPort;
+            training.TensorMaxPayloadBytes = options.MaxMessageBodySize;
+            training.TensorTimeout = options.ResponseTimeout;
         });
+        silo.Services.TryAddSingleton(services => new TensorChannel(
+            services.GetRequiredService<IOptions<TrainingSiloOptions>>().Value,
+            new GrainShardBridge(services.GetRequiredService<IGrainFactory>()),
+            services.GetRequiredService<ILogger<TensorChannel>>()));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TensorChannelLifecycle>();
         return silo;
     }
 

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using DistributedBackprop.Cluster.Tests.Infrastructure;
 using DistributedBackprop.Contracts.V1;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,54 @@ public sealed class FailureTests
         Assert.Equal(2, failed.Count(e => e.EventCase == RunEvent.EventOneofCase.StepProgress));
         Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
         Assert.Single(cluster.GetActiveSilos());
+    }
+
+    [Fact]
+    public async Task Run_ShardEndpointDead_FailsNamingEndpointAndNextRunUsesChannel()
+    {
+        using var data = SyntheticDataset.Small();
+        await using var cluster = await TestClusters.StartAsync(
+            silos: 3, silo => silo.AddIncomingGrainCallFilter<DeadEndpointFilter>());
+        var spec = Specs.Small(data.Directory, workers: 3, shards: 3);
+
+        var failed = await RunDriver.RunToEndAsync(cluster.Client, "dead-endpoint", spec, TimeSpan.FromMinutes(2));
+        var healthy = await RunDriver.RunToEndAsync(cluster.Client, "after-dead", spec, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(RunEvent.EventOneofCase.RunFailed, failed[^1].EventCase);
+        string reason = failed[^1].RunFailed.Reason;
+        Assert.True(reason.Contains("epoch 1 step 1", StringComparison.Ordinal), reason);
+        Assert.True(reason.Contains(
+            $"TensorTransferException: Tensor channel: cannot connect to {DeadEndpointFilter.Dead}",
+            StringComparison.Ordinal), reason);
+        Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
+        await ChannelAssert.CarriedAllCrossSiloBytesAsync(cluster.Client, "after-dead");
+        Assert.Equal(3, cluster.GetActiveSilos().Count());
+    }
+
+    /// <summary>Points every reducer of run "dead-endpoint" at a tensor channel endpoint nobody listens on.</summary>
+    private sealed class DeadEndpointFilter : IIncomingGrainCallFilter
+    {
+        public static readonly string Dead = FreeEndpoint();
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.Request.GetArgumentCount() == 1
+                && context.Request.GetArgument(0) is Messages.ReducerSetup { RunId: "dead-endpoint" } setup)
+            {
+                var endpoints = setup.ShardEndpoints.Select(e => e.Length > 0 ? Dead : e).ToArray();
+                context.Request.SetArgument(0, setup with { ShardEndpoints = endpoints });
+            }
+
+            return context.Invoke();
+        }
+
+        // A port that was just free and has no listener: connecting is refused.
+        private static string FreeEndpoint()
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            return probe.LocalEndpoint.ToString()!;
+        }
     }
 
     /// <summary>Throws inside worker rank 1 of run "failing" when it is asked for global step 2.</summary>

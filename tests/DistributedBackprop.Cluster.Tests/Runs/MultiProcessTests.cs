@@ -22,5 +22,6 @@ public sealed class MultiProcessTests
         Assert.Equal(3, started.ShardSilos.Distinct().Count());
         var actual = await RunDriver.ParametersAsync(cluster.Client, "three-processes");
         EquivalenceTests.AssertBitEqual(SingleProcessReference.Train(spec).Parameters, actual, "3 processes");
+        await ChannelAssert.CarriedAllCrossSiloBytesAsync(cluster.Client, "three-processes");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedBackprop.Cluster;
 using DistributedBackprop.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,6 +82,34 @@ public sealed class HostingOptionsTests
         var error = Assert.Throws<InvalidOperationException>(() => builder.AddDistributedBackpropTelemetry());
 
         Assert.Contains("Telemetry:PrometheusPort is 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Silo_TensorSettings_ReachTheRunGrainsOptions()
+    {
+        using var host = Build(new()
+        {
+            ["Cluster:TensorChannel"] = "false",
+            ["Cluster:TensorPort"] = "11112",
+            ["Cluster:MaxMessageBodySize"] = "2097152",
+        });
+
+        var training = host.Services.GetRequiredService<IOptions<TrainingSiloOptions>>().Value;
+
+        Assert.False(training.TensorChannel);
+        Assert.Equal(11112, training.TensorPort);
+        Assert.Equal(2097152, training.TensorMaxPayloadBytes);
+    }
+
+    [Theory]
+    [InlineData(-1, "Cluster:TensorPort is -1; use a TCP port in 1-65535, or 0 for a free one.")]
+    [InlineData(70000, "Cluster:TensorPort is 70000; use a TCP port in 1-65535, or 0 for a free one.")]
+    [InlineData(11111, "Cluster:TensorPort is 11111, the same as the silo or gateway port")]
+    public void ClusterHostOptions_BadTensorPort_NamesTheSetting(int port, string expected)
+    {
+        var errors = new ClusterHostOptions { TensorPort = port }.Validate();
+
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
     }
 
     private static IHost Build(Dictionary<string, string?> settings)

@@ -1,0 +1,63 @@
+using System.Net.Sockets;
+
+namespace DistributedBackprop.Cluster.Transport;
+
+/// <summary>
+/// Whole-buffer blocking reads and writes on a connected stream socket, and the channel's socket settings. The
+/// channel uses blocking calls on threads of its own on purpose: a thread blocked in a receive is woken by the
+/// kernel itself when bytes arrive, where an async receive needs the socket engine's thread and then a
+/// thread-pool thread, and the pool is exactly what a silo's workers keep busy with long compute turns.
+/// </summary>
+internal static class SocketStreams
+{
+    // Large enough for a typical shard slice to sit in the kernel while the peer's reader catches up.
+    private const int BufferBytes = 4 * 1024 * 1024;
+
+    /// <summary>Nagle off (a frame's last segment must not wait for an ack), large kernel buffers, and a send
+    /// timeout so a peer that stops reading cannot hold a sender forever.</summary>
+    public static void Tune(Socket socket, TimeSpan sendTimeout)
+    {
+        socket.NoDelay = true;
+        socket.SendBufferSize = BufferBytes;
+        socket.ReceiveBufferSize = BufferBytes;
+        socket.SendTimeout = (int)Math.Min(int.MaxValue, sendTimeout.TotalMilliseconds);
+    }
+
+    /// <exception cref="EndOfStreamException">The peer closed the connection first.</exception>
+    public static void ReceiveExactly(Socket socket, Span<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            int read = socket.Receive(buffer);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("The peer closed the connection.");
+            }
+
+            buffer = buffer[read..];
+        }
+    }
+
+    public static void SendAll(Socket socket, ReadOnlySpan<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            buffer = buffer[socket.Send(buffer)..];
+        }
+    }
+
+    /// <summary>Reads and drops <paramref name="count"/> bytes, e.g. the payload of a reply nobody waits for.</summary>
+    public static void Skip(Socket socket, int count, byte[] scratch)
+    {
+        while (count > 0)
+        {
+            int chunk = Math.Min(count, scratch.Length);
+            ReceiveExactly(socket, scratch.AsSpan(0, chunk));
+            count -= chunk;
+        }
+    }
+
+    /// <summary>Starts <paramref name="loop"/> on a background thread of its own.</summary>
+    public static void StartThread(string name, Action loop) =>
+        new Thread(() => loop()) { IsBackground = true, Name = name }.Start();
+}
