@@ -34,7 +34,7 @@ public sealed class DbpAgainstServerTests(ServerFixture server)
         await dbp.SignalAsync("INT");
         var (exitCode, lines) = await dbp.WaitForExitAsync(Timeout);
 
-        Assert.Equal(130, exitCode);
+        Assert.True(exitCode == 130, $"exit code {exitCode}, output:\n{string.Join('\n', lines)}");
         Assert.Equal("cancelled", Field(lines[^1], "type"));
         var run = await server.Client.GetRunAsync(new GetRunRequest { RunId = Field(started, "runId") });
         Assert.Equal(RunState.Cancelled, run.State);
