@@ -26,6 +26,7 @@ public sealed class Conv2D : Layer
     // stays in this machine's L2; a whole batch's column matrix streamed from memory halved the GEMM's speed.
     private const int GroupColumnsTarget = 2048;
 
+    private readonly InitKind _init;
     private readonly int _filters;
     private readonly int _kernelSize;
     private readonly int _stride;
@@ -83,7 +84,7 @@ public sealed class Conv2D : Layer
     // Threads each group's GEMM may use: more than one only when there are fewer groups than threads.
     private int _gemmThreads = 1;
 
-    public Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0)
+    public Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0, InitKind init = InitKind.HeNormal)
     {
         if (filters <= 0)
         {
@@ -105,6 +106,12 @@ public sealed class Conv2D : Layer
             throw new ArgumentException($"Conv2D padding must be zero or positive, got {padding}.", nameof(padding));
         }
 
+        if (!Enum.IsDefined(init))
+        {
+            throw new ArgumentOutOfRangeException(nameof(init), init, "Unknown initialiser kind.");
+        }
+
+        _init = init;
         _filters = filters;
         _kernelSize = kernelSize;
         _stride = stride;
@@ -128,20 +135,29 @@ public sealed class Conv2D : Layer
 
     public int Padding => _padding;
 
+    public InitKind Init => _init;
+
     public override void Bind(float[] parameters, float[] gradients)
     {
         _parameters = parameters;
         _gradients = gradients;
     }
 
-    /// <summary>He-normal weights, std = √(2 / (inChannels·k·k)); zero bias.</summary>
+    /// <summary>
+    /// Weights by the layer's <see cref="InitKind"/> with fanIn = inChannels·k·k and fanOut = filters·k·k (He-normal
+    /// by default); the bias as <see cref="Initializers.FillBias"/> says. The draws come from the weight segment's
+    /// own stream, so a layer's initial values do not depend on the layers before it.
+    /// </summary>
     public override void Initialize(float[] parameters, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var weight = Segment(_weight);
         var bias = Segment(_bias);
-        FillHeNormal(parameters.AsSpan(weight.Offset, weight.Length), _geometry.ColumnRows, seed, (ulong)weight.Offset);
-        parameters.AsSpan(bias.Offset, bias.Length).Clear();
+        var rng = new DeterministicRandom(seed, (ulong)weight.Offset);
+        int fanIn = _geometry.ColumnRows;
+        int fanOut = _filters * _kernelSize * _kernelSize;
+        Initializers.Fill(parameters.AsSpan(weight.Offset, weight.Length), _init, fanIn, fanOut, rng);
+        Initializers.FillBias(parameters.AsSpan(bias.Offset, bias.Length), _init, fanIn, rng);
     }
 
     // input: (batch, C, H, W) → output: (batch, filters, OH, OW)
@@ -473,19 +489,6 @@ public sealed class Conv2D : Layer
         if (_filterMajor.Length < productLength)
         {
             _filterMajor = new float[checked((int)productLength)];
-        }
-    }
-
-    // He et al. 2015 ("Delving Deep into Rectifiers"): N(0, 2 / fanIn), drawn from the segment's own stream so a
-    // layer's initial values do not depend on the layers before it. A local fill with the same (seed, stream)
-    // convention as the shared initialisers, so either can produce these values.
-    private static void FillHeNormal(Span<float> values, int fanIn, ulong seed, ulong stream)
-    {
-        var random = new DeterministicRandom(seed, stream);
-        double std = Math.Sqrt(2.0 / fanIn);
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(random.NextGaussian() * std);
         }
     }
 

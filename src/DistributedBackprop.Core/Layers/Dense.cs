@@ -8,7 +8,8 @@ namespace DistributedBackprop.Core.Layers;
 
 /// <summary>
 /// Fully connected layer: <c>y = x·Wᵀ + b</c>. Input per sample is (inFeatures); output is (units).
-/// Parameters: <c>weight</c> (units, inFeatures) initialised by <paramref name="init"/>, <c>bias</c> (units) zeros.
+/// Parameters: <c>weight</c> (units, inFeatures) initialised by <paramref name="init"/>, <c>bias</c> (units) zeros
+/// (or, for <see cref="InitKind.FanInUniform"/>, drawn with the weights' bound).
 /// </summary>
 /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> is not positive.</exception>
 public sealed class Dense(int units, InitKind init = InitKind.HeNormal) : Layer
@@ -61,7 +62,7 @@ public sealed class Dense(int units, InitKind init = InitKind.HeNormal) : Layer
         // The stream depends on where the segment sits, not on when this runs, so layers may initialise in any order.
         var rng = new DeterministicRandom(seed, (ulong)weight.Offset);
         Initializers.Fill(parameters.AsSpan(weight.Offset, weight.Length), _init, _inFeatures, _units, rng);
-        parameters.AsSpan(bias.Offset, bias.Length).Clear();
+        Initializers.FillBias(parameters.AsSpan(bias.Offset, bias.Length), _init, _inFeatures, rng);
     }
 
     // input: (batch, inFeatures) → output: (batch, units)

@@ -19,6 +19,13 @@ public enum InitKind
 
     /// <summary>All zeros (biases).</summary>
     Zeros,
+
+    /// <summary>
+    /// Uniform on [-1 / sqrt(fanIn), 1 / sqrt(fanIn)) for the weights and the bias alike: a third of the He
+    /// variance. This is what PyTorch's Linear and Conv2d layers start from (Kaiming-uniform with a = sqrt(5));
+    /// on Fashion-MNIST it trains the small presets to a slightly higher accuracy than He-normal.
+    /// </summary>
+    FanInUniform,
 }
 
 /// <summary>
@@ -55,8 +62,28 @@ public static class Initializers
             case InitKind.Zeros:
                 values.Clear();
                 break;
+            case InitKind.FanInUniform:
+                FillUniform(values, 1.0 / Math.Sqrt(fanIn), rng);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown initialiser kind.");
+        }
+    }
+
+    /// <summary>
+    /// Fills a bias: zeros, except for <see cref="InitKind.FanInUniform"/>, which draws the bias from the weights'
+    /// bound too. <paramref name="rng"/> goes on from the weights' draws.
+    /// </summary>
+    public static void FillBias(Span<float> values, InitKind kind, int fanIn, DeterministicRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        if (kind == InitKind.FanInUniform)
+        {
+            FillUniform(values, 1.0 / Math.Sqrt(fanIn), rng);
+        }
+        else
+        {
+            values.Clear();
         }
     }
 

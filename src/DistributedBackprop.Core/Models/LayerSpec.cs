@@ -36,7 +36,10 @@ public sealed record LayerSpec(string Type)
     /// <summary>batchnorm: variance floor, default 1e-5.</summary>
     public float? Epsilon { get; init; }
 
-    /// <summary>dense, conv2d: he_normal (default), he_uniform, xavier_normal, xavier_uniform or zeros.</summary>
+    /// <summary>
+    /// dense, conv2d: he_normal (default), he_uniform, xavier_normal, xavier_uniform, zeros or fan_in_uniform
+    /// (U(±1/√fanIn) for weights and bias, PyTorch's default).
+    /// </summary>
     public string? Init { get; init; }
 
     /// <summary>residual: explicit main path; when absent, a basic block (two 3×3 convs with BatchNorm).</summary>

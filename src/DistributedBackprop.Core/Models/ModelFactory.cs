@@ -51,7 +51,8 @@ public static class ModelFactory
             Positive(spec.Filters, $"{path}.filters"),
             Positive(spec.KernelSize ?? 3, $"{path}.kernelSize"),
             Positive(spec.Stride ?? 1, $"{path}.stride"),
-            NonNegative(spec.Padding ?? 0, $"{path}.padding")),
+            NonNegative(spec.Padding ?? 0, $"{path}.padding"),
+            Init(spec.Init, $"{path}.init")),
         "maxpool2d" => new MaxPool2D(
             Positive(spec.Size ?? 2, $"{path}.size"),
             Positive(spec.Stride ?? spec.Size ?? 2, $"{path}.stride")),
@@ -128,8 +129,10 @@ public static class ModelFactory
         "xavier_normal" or "glorot_normal" => InitKind.XavierNormal,
         "xavier_uniform" or "glorot_uniform" => InitKind.XavierUniform,
         "zeros" => InitKind.Zeros,
+        "fan_in_uniform" => InitKind.FanInUniform,
         _ => throw new ModelSpecException(
             path,
-            $"unknown initialiser '{name}'; allowed: he_normal, he_uniform, xavier_normal, xavier_uniform, zeros."),
+            $"unknown initialiser '{name}'; allowed: he_normal, he_uniform, xavier_normal, xavier_uniform, zeros, "
+            + "fan_in_uniform."),
     };
 }

@@ -12,15 +12,20 @@ public sealed class InitializerTests
     [InlineData(InitKind.HeUniform, 50, 10)]
     [InlineData(InitKind.XavierNormal, 30, 90)]
     [InlineData(InitKind.XavierUniform, 30, 90)]
+    [InlineData(InitKind.FanInUniform, 75, 10)]
     public void Fill_LargeSample_MeanAndStdMatchTheory(InitKind kind, int fanIn, int fanOut)
     {
         var values = new float[Count];
 
         Initializers.Fill(values, kind, fanIn, fanOut, new DeterministicRandom(123));
 
-        double expectedStd = kind is InitKind.HeNormal or InitKind.HeUniform
-            ? Math.Sqrt(2.0 / fanIn)
-            : Math.Sqrt(2.0 / (fanIn + fanOut));
+        // Uniform on [-b, b) has variance b²/3; fan-in uniform has b = 1/√fanIn.
+        double expectedStd = kind switch
+        {
+            InitKind.HeNormal or InitKind.HeUniform => Math.Sqrt(2.0 / fanIn),
+            InitKind.FanInUniform => Math.Sqrt(1.0 / (3.0 * fanIn)),
+            _ => Math.Sqrt(2.0 / (fanIn + fanOut)),
+        };
         double mean = values.Average(v => (double)v);
         double std = Math.Sqrt(values.Average(v => ((double)v - mean) * ((double)v - mean)));
 
@@ -32,6 +37,7 @@ public sealed class InitializerTests
     [Theory]
     [InlineData(InitKind.HeUniform, 50, 10, 0.34641016)]
     [InlineData(InitKind.XavierUniform, 30, 90, 0.22360680)]
+    [InlineData(InitKind.FanInUniform, 9, 288, 0.33333333)]
     public void Fill_Uniform_StaysWithinBoundAndReachesNearIt(InitKind kind, int fanIn, int fanOut, double bound)
     {
         var values = new float[Count];
@@ -55,6 +61,30 @@ public sealed class InitializerTests
 
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
+    }
+
+    [Theory]
+    [InlineData(InitKind.HeNormal)]
+    [InlineData(InitKind.XavierUniform)]
+    [InlineData(InitKind.Zeros)]
+    public void FillBias_OtherThanFanInUniform_Zeros(InitKind kind)
+    {
+        float[] values = [1, 2, 3];
+
+        Initializers.FillBias(values, kind, 4, new DeterministicRandom(1));
+
+        Assert.Equal([0f, 0f, 0f], values);
+    }
+
+    [Fact]
+    public void FillBias_FanInUniform_DrawsWithinTheWeightsBound()
+    {
+        var values = new float[Count];
+
+        Initializers.FillBias(values, InitKind.FanInUniform, 16, new DeterministicRandom(3));
+
+        Assert.All(values, v => Assert.InRange(v, -0.25f, 0.25f));
+        Assert.True(values.Max() > 0.2497f && values.Min() < -0.2497f);
     }
 
     [Fact]

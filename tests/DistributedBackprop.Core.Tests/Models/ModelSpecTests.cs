@@ -58,12 +58,58 @@ public sealed class ModelSpecTests
     [InlineData("""[{"type":"conv2d","filters":4,"kernelSize":-3}]""", "layers[0].kernelSize", "positive")]
     [InlineData("""{"layers":[{"type":"relu"}],"extra":1}""", "extra", "unknown field")]
     [InlineData("""[{"type":"dense","units":4,"init":"random"}]""", "layers[0].init", "he_normal")]
+    [InlineData("""[{"type":"conv2d","filters":2,"init":"ones"}]""", "layers[0].init", "fan_in_uniform")]
     public void Invalid_IsRejectedNamingTheField(string json, string field, string message)
     {
         var error = Assert.Throws<ModelSpecException>(() => ModelFactory.Create(ModelSpecJson.Parse(json), [1, 4, 4]));
 
         Assert.Equal(field, error.Field);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Conv2d_Init_Zeros_ClearsWeightsAndBias()
+    {
+        var (weights, biases) = Conv2dValues("zeros");
+
+        Assert.All(weights, w => Assert.Equal(0f, w));
+        Assert.All(biases, b => Assert.Equal(0f, b));
+    }
+
+    [Fact]
+    public void Conv2d_Init_FanInUniform_DrawsWeightsAndBiasFromOneOverRootFanIn()
+    {
+        // One input channel and a 3x3 kernel: fanIn 9, bound 1/3.
+        var (weights, biases) = Conv2dValues("fan_in_uniform");
+
+        Assert.All(weights.Concat(biases), v => Assert.InRange(v, -1 / 3f, 1 / 3f));
+        Assert.Contains(weights, w => w > 0.3f);
+        Assert.Contains(weights, w => w < -0.3f);
+        Assert.Contains(biases, b => b != 0f);
+    }
+
+    [Fact]
+    public void Conv2d_Init_Default_IsHeNormalWithZeroBias()
+    {
+        var (weights, biases) = Conv2dValues(null);
+
+        // He-normal for fanIn 9: std √(2/9) ≈ 0.471; 288 draws give a sample std within ~10% of it.
+        double std = Math.Sqrt(weights.Average(w => (double)w * w));
+        Assert.InRange(std, 0.42, 0.52);
+        Assert.All(biases, b => Assert.Equal(0f, b));
+    }
+
+    private static (float[] Weights, float[] Biases) Conv2dValues(string? init)
+    {
+        string field = init is null ? "" : $", \"init\": \"{init}\"";
+        var spec = ModelSpecJson.Parse($"[ {{ \"type\": \"conv2d\", \"filters\": 32, \"kernelSize\": 3{field} }} ]");
+        var model = ModelFactory.Create(spec, [1, 6, 6]);
+        model.Initialize(11);
+        var segments = model.Layout.Segments;
+        var weight = segments.Single(s => s.Name.EndsWith("weight", StringComparison.Ordinal));
+        var bias = segments.Single(s => s.Name.EndsWith("bias", StringComparison.Ordinal));
+        return (model.Parameters.AsSpan(weight.Offset, weight.Length).ToArray(),
+            model.Parameters.AsSpan(bias.Offset, bias.Length).ToArray());
     }
 
     [Fact]
