@@ -63,8 +63,8 @@ internal sealed class TrainOptions
 
     private readonly Option<string> _schedule = new("--schedule")
     {
-        Description = "constant, step or cosine.",
-        DefaultValueFactory = _ => "constant",
+        Description = "constant, step or cosine (the default: decays from --lr to 0 over the whole run).",
+        DefaultValueFactory = _ => "cosine",
     };
 
     private readonly Option<int> _warmupSteps = new("--warmup-steps") { Description = "Linear warm-up steps." };

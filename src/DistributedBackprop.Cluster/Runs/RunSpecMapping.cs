@@ -21,7 +21,7 @@ public static class RunSpecMapping
 
     private static readonly (string Name, ScheduleKind Kind)[] ScheduleKinds =
     [
-        ("", ScheduleKind.Constant), ("constant", ScheduleKind.Constant), ("step", ScheduleKind.Step),
+        ("", ScheduleKind.Cosine), ("constant", ScheduleKind.Constant), ("step", ScheduleKind.Step),
         ("cosine", ScheduleKind.Cosine),
     ];
 

@@ -13,7 +13,7 @@ namespace DistributedBackprop.Core.Tests.Training;
 public sealed class GoldenLossCurveTests
 {
     // Recorded with seed 2024, SyntheticData(768 rows, (1, 8, 8), 5 classes, seed 3), the spec below, Adam 2e-3,
-    // batch 32 in 4 micro-batches, clip norm 1.
+    // batch 32 in 4 micro-batches, clip norm 1, constant learning rate.
     private static readonly double[] Golden =
     [
         2.1393945853356575, 1.952464868056645, 1.6576017183579888, 1.9436015509744098,
@@ -47,6 +47,7 @@ public sealed class GoldenLossCurveTests
             Seed = 2024,
             Threads = 2,
             ClipNorm = 1f,
+            Schedule = ScheduleKind.Constant,
             Optimizer = new OptimizerSettings(OptimizerKind.Adam) { LearningRate = 2e-3f },
         };
         var trainer = new Trainer(Spec, data, data, options);

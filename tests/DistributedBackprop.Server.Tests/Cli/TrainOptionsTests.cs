@@ -21,7 +21,7 @@ public sealed class TrainOptionsTests : IDisposable
             spec.ParameterShards, spec.Seed));
         Assert.Equal("adam", spec.Optimizer.Kind);
         Assert.Equal(1e-3f, spec.Optimizer.LearningRate);
-        Assert.Equal("constant", spec.Schedule.Kind);
+        Assert.Equal("cosine", spec.Schedule.Kind);
         Assert.False(spec.HasClipNorm);
         Assert.Equal(0, spec.ThreadsPerWorker);
     }
