@@ -101,7 +101,9 @@ public sealed class WorkerGrain(
         }
 
         long computed = Stopwatch.GetTimestamp();
-        var push = await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
+        bool lossesFinite = losses.All(double.IsFinite);
+        var reply = await reducer.ContributeAsync(
+            new WorkerContribution(order.GlobalStep, setup.Rank, sums, lossesFinite));
         long reduced = Stopwatch.GetTimestamp();
 
         var timings = new StepTimings(
@@ -109,11 +111,11 @@ public sealed class WorkerGrain(
             Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
             Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
             pull,
-            push);
+            reply.Push);
         int samples = (end - first) * (setup.Spec.BatchSize / microBatches);
         telemetry.WorkerStepCompleted(
             setup.RunId, setup.Rank, samples, Stopwatch.GetElapsedTime(started, reduced).TotalSeconds);
-        return new WorkerStepResult(setup.Rank, losses, correct, timings);
+        return new WorkerStepResult(setup.Rank, losses, correct, timings, reply.Reductions);
     }
 
     public async Task<EvaluationResult> EvaluateAsync(long version, int rowStart, int rowEnd)
