@@ -25,7 +25,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     private long _step = -1;
     private readonly Dictionary<int, WorkerContribution> _contributions = [];
 
-    // The parameter vector local workers copy into their replicas and never write; _sliceVersions[j] is the
+    // The parameter vector local workers' replicas read in place and never write; _sliceVersions[j] is the
     // version of shard j's range in it, which a local shard hands over in its push reply and the others are
     // fetched for. _fetchTargets[j] is shard j's range as bytes, which the tensor channel reads a slice into.
     private float[] _parameters = [];
@@ -139,7 +139,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             reductions[j] = replies[j].Reduction;
 
             // A local shard that applied the step hands its new slice over now: the next step's pull needs
-            // no round trip to it. Every local worker copied the current version before contributing.
+            // no round trip to it. Every local worker has contributed, so none is reading the vector.
             if (replies[j].Parameters is { } slice)
             {
                 slice.AsSpan().CopyTo(_parameters.AsSpan(setup.Shards[j].Start, setup.Shards[j].Length));

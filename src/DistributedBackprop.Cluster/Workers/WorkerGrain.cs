@@ -142,8 +142,10 @@ public sealed class WorkerGrain(
         return Task.CompletedTask;
     }
 
-    // The reducer fetches each version once per silo; the replica copies it, so the shared array stays intact.
-    // Returns the fetch this call caused, if any.
+    // The reducer fetches each version once per silo into one vector the replica reads in place (no copy per
+    // worker). The reducer rewrites it only while no local worker computes: when they ask for a version it
+    // lacks, or with the new slices its last local contribution brings back. Returns the fetch this call
+    // caused, if any.
     private async Task<TransferReport> PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
     {
         if (version == _version)
@@ -152,7 +154,7 @@ public sealed class WorkerGrain(
         }
 
         var pull = await reducer.GetParametersAsync(version);
-        replica.SetParameters(pull.Parameters);
+        replica.UseParameters(pull.Parameters);
         _version = version;
         return pull.Fetch;
     }
