@@ -1,3 +1,5 @@
+using DistributedBackprop.Cluster.Reduction;
+
 namespace DistributedBackprop.Cluster.Messages;
 
 // Messages that carry where a step's time and bytes went, besides the arrays themselves. Like every run message
@@ -23,11 +25,11 @@ public readonly record struct TransferReport(
         ChannelBytes + other.ChannelBytes);
 }
 
-/// <summary>A parameter version as a reducer serves it to a local worker: the full flat vector (shared by
+/// <summary>A parameter version as a reducer serves it to a local worker: the silo's vector (shared by
 /// reference, read only) and the fetch this call made, if it made one.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.ParameterPull")]
 public sealed record ParameterPull(
-    [property: Id(0)] float[] Parameters,
+    [property: Id(0)] SiloParameters Parameters,
     [property: Id(1)] TransferReport Fetch);
 
 /// <summary>A shard's reduced step: the root's sums of squares per 4096-float chunk of its slice, in chunk

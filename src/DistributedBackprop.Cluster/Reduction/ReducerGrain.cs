@@ -28,6 +28,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     // The parameter vector local workers' replicas read in place and never write; _sliceVersions[j] is the
     // version of shard j's range in it, which a local shard hands over in its push reply and the others are
     // fetched for. _fetchTargets[j] is shard j's range as bytes, which the tensor channel reads a slice into.
+    private SiloParameters _shared = new([]);
     private float[] _parameters = [];
     private Memory<byte>[] _fetchTargets = [];
     private long[] _sliceVersions = [];
@@ -56,6 +57,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         _parameters = new float[setup.ParameterCount];
+        _shared = new SiloParameters(_parameters);
         _fetchTargets = setup.Shards.Select(r => FloatMemory.Bytes(_parameters, r.Start, r.Length)).ToArray();
         _slices = new byte[setup.Shards.Length][][];
         _sliceVersions = new long[setup.Shards.Length];
@@ -71,7 +73,8 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         var stale = Enumerable.Range(0, _shards.Length).Where(j => _sliceVersions[j] != version).ToArray();
         if (stale.Length == 0)
         {
-            return new ParameterPull(_parameters, default);
+            _shared.SetVersion(version);
+            return new ParameterPull(_shared, default);
         }
 
         long started = Stopwatch.GetTimestamp();
@@ -86,9 +89,10 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             _sliceVersions[j] = version;
         }
 
+        _shared.SetVersion(version);
         var fetch = new TransferReport(
             bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, stale.Length, channelBytes);
-        return new ParameterPull(_parameters, fetch);
+        return new ParameterPull(_shared, fetch);
     }
 
     public async Task<ContributionReply> ContributeAsync(WorkerContribution contribution)
@@ -133,6 +137,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         var replies = await Task.WhenAll(pushes.Select((push, j) => PushAsync(setup, j, push)));
+        _shared.SetVersion(-1);
         var reductions = new ShardReduction?[replies.Length];
         for (int j = 0; j < replies.Length; j++)
         {
@@ -145,6 +150,12 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
                 slice.AsSpan().CopyTo(_parameters.AsSpan(setup.Shards[j].Start, setup.Shards[j].Length));
                 _sliceVersions[j] = _step + 1;
             }
+        }
+
+        // When every shard handed its slice over, the local workers start the next step without asking.
+        if (_sliceVersions.All(v => v == _step + 1))
+        {
+            _shared.SetVersion(_step + 1);
         }
 
         telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));

@@ -23,7 +23,9 @@ public sealed class WorkerGrain(
     private WorkerSetup? _setup;
     private ModelReplica? _replica;
     private IReducerGrain? _reducer;
-    private long _version = -1;
+
+    // The silo's parameter vector the replica reads, once the reducer has served it.
+    private SiloParameters? _parameters;
 
     // The tree nodes this rank contributes, one accumulator each; the accumulators pool their buffers, so a
     // steady-state step allocates no gradient arrays.
@@ -45,7 +47,7 @@ public sealed class WorkerGrain(
         _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
         string siloName = silo.SiloAddress.ToParsableString();
         _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
-        _version = -1;
+        _parameters = null;
 
         int microBatches = setup.Spec.MicroBatches;
         var (start, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
@@ -143,19 +145,22 @@ public sealed class WorkerGrain(
     }
 
     // The reducer fetches each version once per silo into one vector the replica reads in place (no copy per
-    // worker). The reducer rewrites it only while no local worker computes: when they ask for a version it
-    // lacks, or with the new slices its last local contribution brings back. Returns the fetch this call
-    // caused, if any.
+    // worker), and the vector says which version it holds: a worker asks only when it lacks this one. Returns
+    // the fetch this call caused, if any.
     private async Task<TransferReport> PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
     {
-        if (version == _version)
+        if (_parameters?.Version == version)
         {
             return default;
         }
 
         var pull = await reducer.GetParametersAsync(version);
-        replica.UseParameters(pull.Parameters);
-        _version = version;
+        if (!ReferenceEquals(pull.Parameters, _parameters))
+        {
+            replica.UseParameters(pull.Parameters.Values);
+            _parameters = pull.Parameters;
+        }
+
         return pull.Fetch;
     }
 
