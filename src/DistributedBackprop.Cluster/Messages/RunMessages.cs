@@ -99,7 +99,8 @@ public sealed record WorkerStepResult(
 /// <summary>Seconds a worker spent on a step's phases, and the transfers its reducer calls made.</summary>
 /// <param name="ParameterPullSeconds">Waiting for the parameter version, fetch included.</param>
 /// <param name="ReduceSeconds">Handing the nodes to the reducer: waiting for the other local workers, then (for
-/// the last of them) the pushes to the shards.</param>
+/// the last of them) the pushes to the shards, which include the shards' reduction and, without norm clipping,
+/// their update.</param>
 /// <param name="Pull">The parameter fetch this worker's call made for its silo; empty when another local worker's
 /// call made it or the version was already there.</param>
 /// <param name="Push">The shard pushes this worker's contribution made for its silo; empty unless it was the
