@@ -10,7 +10,8 @@ namespace DistributedBackprop.Benchmarks;
 /// The cluster against the single-process trainer on the same runs (Fashion-MNIST subset, global batch 128,
 /// M = 4, Adam, same seed), last epoch of two, evaluation excluded:
 /// 1. an embedded cluster (one in-process silo hosted as the server hosts it, 4 workers, 2 shards);
-/// 2. three server processes on 127.0.0.1 joined through a private redis-server (4 workers, 3 shards).
+/// 2. three server processes on 127.0.0.1 joined through a private redis-server (4 workers, 3 shards); skipped
+/// with <c>--embedded</c>.
 /// Each pair (trainer, then cluster) runs <see cref="Repetitions"/> times back to back and the pair with the
 /// median ratio is reported, with the lowest and highest ratio: the machine is shared, and its load moves.
 /// Reported: samples/s as a percentage of one process, final parameters checked bit for bit, the step split
@@ -62,23 +63,9 @@ internal sealed class ClusterBenchmark : IBenchmark
                 }
             }
 
-            Progress($"starting redis-server and {Processes} silo processes");
-            // One kernel thread per worker: the silos share this machine's cores and would otherwise each give
-            // their workers all of them.
-            var settings = new Dictionary<string, string>
+            if (!context.Has("--embedded"))
             {
-                ["Logging__LogLevel__Default"] = "Warning",
-                ["Cluster__ThreadsPerWorker"] = "1",
-            };
-            await using var processes = await MultiProcessCluster.StartAsync(
-                Processes, TimeSpan.FromMinutes(2), settings, "dbp-bench");
-            foreach (var (preset, _) in Models)
-            {
-                var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
-                var pairs = await MeasurePairsAsync(processes.Client, "processes", spec);
-                string setup = $"{Processes} processes";
-                var median = Add(figures, setup, spec, pairs, preset == "cnn" ? "60" : "-");
-                AddTransfer(figures, processes.Client, setup, spec, median);
+                await MeasureProcessesAsync(figures, subsets);
             }
         }
         finally
@@ -99,6 +86,28 @@ internal sealed class ClusterBenchmark : IBenchmark
             throw new InvalidOperationException(
                 "Cluster parameters differ from the single-process trainer's: "
                 + string.Join("; ", figures.Mismatches));
+        }
+    }
+
+    private static async Task MeasureProcessesAsync(Figures figures, Dictionary<string, DatasetSubset> subsets)
+    {
+        Progress($"starting redis-server and {Processes} silo processes");
+        // One kernel thread per worker: the silos share this machine's cores and would otherwise each give
+        // their workers all of them.
+        var settings = new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Cluster__ThreadsPerWorker"] = "1",
+        };
+        await using var processes = await MultiProcessCluster.StartAsync(
+            Processes, TimeSpan.FromMinutes(2), settings, "dbp-bench");
+        foreach (var (preset, _) in Models)
+        {
+            var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
+            var pairs = await MeasurePairsAsync(processes.Client, "processes", spec);
+            string setup = $"{Processes} processes";
+            var median = Add(figures, setup, spec, pairs, preset == "cnn" ? "60" : "-");
+            AddTransfer(figures, processes.Client, setup, spec, median);
         }
     }
 

@@ -2,6 +2,7 @@ using DistributedBackprop.Benchmarks;
 
 // Usage:
 //   dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|cluster|all] [--json]
+//   cluster --embedded: only the embedded cluster (skips the redis-backed silo processes).
 // To add a benchmark, implement IBenchmark and list it here; "all" runs every entry in this order.
 IBenchmark[] registry =
 [
@@ -23,7 +24,7 @@ if (selected.Length == 0)
 }
 
 IFigureWriter writer = json ? new JsonFigureWriter(Console.Out) : new TableFigureWriter(Console.Out);
-var context = new BenchmarkContext(writer);
+var context = new BenchmarkContext(writer, args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet());
 foreach (var benchmark in selected)
 {
     benchmark.Run(context);

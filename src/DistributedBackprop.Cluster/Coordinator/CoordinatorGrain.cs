@@ -26,20 +26,25 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// slice (it answers with its silo and that silo's tensor channel endpoint); tell each silo's reducer which
 /// local ranks to expect and where every shard is.</item>
 /// <item>Step s (parameter version v = s): call every worker's ComputeStep in parallel. Worker r owns
-/// micro-batches [r·M/N, (r+1)·M/N); it pulls version v through its silo's reducer, computes its micro-batch
-/// gradients and folds them into the maximal nodes of the canonical tree inside its range
-/// (MicroBatchTree.Decompose).</item>
+/// micro-batches [r·M/N, (r+1)·M/N); it gets version v from its silo's reducer (which already holds it when the
+/// shards handed it over, else fetches it once per silo), computes its micro-batch gradients and folds them into
+/// the maximal nodes of the canonical tree inside its range (MicroBatchTree.Decompose).</item>
 /// <item>Each worker hands its nodes to its silo's reducer, by reference. When all local workers have, the
 /// reducer joins sibling nodes (MicroBatchTree.Combine) and sends each shard its slice of every remaining
 /// node: one transfer per shard leaves the silo, as float32 bytes. A shard on another silo gets it over the
 /// tensor channel (plain TCP, see TensorChannel), which hands it to the shard as a local grain call; a shard on
 /// the same silo, or any shard when a channel is off, through Orleans. Parameter fetches take the same
 /// paths.</item>
-/// <item>When the workers have returned, every shard holds nodes covering [0, M): the coordinator asks each to
-/// join them into the root (the same joins one process makes) and return the root's sums of squares per
-/// 4096-float chunk. Summing those in index order gives the global norm, whatever S is. Each shard then clips
-/// with that norm and applies its optimizer to its slice: version v + 1. Reducers pull the new slices once
-/// per silo when their workers ask for v + 1.</item>
+/// <item>The push that completes a shard's nodes (covering [0, M)) makes it join them into the root (the same
+/// joins one process makes) and compute the root's sums of squares per 4096-float chunk. Without norm clipping
+/// nothing global is needed before the update, so the shard also applies its optimizer at once (version v + 1)
+/// if every loss and its slice are finite, and hands the new slice back by reference to a reducer on its own
+/// silo, which keeps it for the next step: no further round trip. The reductions travel back with the workers'
+/// replies; the coordinator asks a shard whose completing push came over the tensor channel (an
+/// acknowledgement only) for its reduction. Summing the chunk sums in index order gives the global norm,
+/// whatever S is: reported with the step, checked for being finite, and, for shards that have not applied yet
+/// (norm clipping, or a push over the channel), sent to them to clip and apply. Reducers fetch the slices they
+/// were not handed when their workers ask for v + 1.</item>
 /// <item>The coordinator combines losses and correct counts in rank order, writes the events (it is the log's
 /// only writer), evaluates on the test split at epoch ends (rows split across workers, sums combined in rank
 /// order) and decides completion, failure or cancellation.</item>
@@ -339,10 +344,28 @@ public sealed partial class CoordinatorGrain(
             }
         }
 
-        ShardReduction[] reductions;
-        using (TrainingTelemetry.StartSpan(TrainingTelemetry.ReduceSpan, RunId, _globalStep))
+        // Shard j's reduction comes back with the worker whose silo completed it; a shard whose last nodes came
+        // over the tensor channel (which only acknowledges) is asked for it.
+        var reductions = new ShardReduction[_shards.Length];
+        foreach (var result in results)
         {
-            reductions = await Task.WhenAll(_shards.Select(shard => shard.ReduceAsync(_globalStep)));
+            for (int j = 0; j < result.Reductions.Length; j++)
+            {
+                reductions[j] ??= result.Reductions[j]!;
+            }
+        }
+
+        var missing = Enumerable.Range(0, reductions.Length).Where(j => reductions[j] is null).ToArray();
+        if (missing.Length > 0)
+        {
+            using (TrainingTelemetry.StartSpan(TrainingTelemetry.ReduceSpan, RunId, _globalStep))
+            {
+                var asked = await Task.WhenAll(missing.Select(j => _shards[j].ReduceAsync(_globalStep)));
+                for (int k = 0; k < missing.Length; k++)
+                {
+                    reductions[missing[k]] = asked[k];
+                }
+            }
         }
 
         long reduced = Stopwatch.GetTimestamp();
@@ -360,19 +383,27 @@ public sealed partial class CoordinatorGrain(
                 + $"(norm {norm}) is not finite. Lower the learning rate or set a clip norm.");
         }
 
-        double[] applySeconds;
-        using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
+        // Shards without norm clipping applied the update on their own; the others need the norm first.
+        var pending = Enumerable.Range(0, reductions.Length).Where(j => !reductions[j].Applied).ToArray();
+        double applySeconds = reductions.Max(r => r.ApplySeconds);
+        if (pending.Length > 0)
         {
-            applySeconds = await Task.WhenAll(_shards.Select(shard => shard.ApplyAsync(_globalStep, norm)));
+            using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
+            {
+                var seconds = await Task.WhenAll(pending.Select(j => _shards[j].ApplyAsync(_globalStep, norm)));
+                applySeconds = Math.Max(applySeconds, seconds.Max());
+            }
         }
 
         long applied = Stopwatch.GetTimestamp();
-        telemetry.StepCompleted(RunId, Phases(results, started, computed, reduced, applied), loss, norm);
+        double appliedByShards = reductions.Max(r => r.ApplySeconds);
+        telemetry.StepCompleted(
+            RunId, Phases(results, started, computed, reduced, applied, appliedByShards), loss, norm);
         _timings[^1] = _timings[^1].AddStep(
             Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
             Stopwatch.GetElapsedTime(started, computed).TotalSeconds,
             results,
-            reductions.Max(r => r.Seconds) + applySeconds.Max(),
+            reductions.Max(r => r.Seconds) + applySeconds,
             Stopwatch.GetElapsedTime(computed, applied).TotalSeconds);
         var progress = new StepProgress
         {
@@ -389,20 +420,22 @@ public sealed partial class CoordinatorGrain(
     }
 
     // The step's critical path: the slowest rank's compute and hand-off, then the shards' work; see StepPhases.
+    // An update a shard applied on its own happened inside the hand-off, so it moves from there to the optimizer.
     private static StepPhases Phases(
         WorkerStepResult[] results,
         long started,
         long computed,
         long reduced,
-        long applied)
+        long applied,
+        double appliedByShards)
     {
         double compute = results.Max(r => r.Timings.ComputeSeconds);
         double handOff = results.Max(r => r.Timings.ReduceSeconds);
         return new StepPhases(
             Stopwatch.GetElapsedTime(started, applied).TotalSeconds,
             compute,
-            handOff + Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
-            Stopwatch.GetElapsedTime(reduced, applied).TotalSeconds);
+            Math.Max(0, handOff - appliedByShards) + Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
+            appliedByShards + Stopwatch.GetElapsedTime(reduced, applied).TotalSeconds);
     }
 
     // Each worker evaluates whole evaluator batches; adding the batches in row order reproduces the

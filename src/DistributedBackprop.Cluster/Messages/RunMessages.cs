@@ -84,18 +84,23 @@ public sealed record StepOrder(
     [property: Id(3)] long Version);
 
 /// <summary>A worker's statistics for one step: per micro-batch (in micro-batch order) its loss (the sum of its
-/// sample losses divided by the global batch size) and correct predictions, and where the worker's time went.</summary>
+/// sample losses divided by the global batch size) and correct predictions, and where the worker's time went.
+/// </summary>
+/// <param name="Reductions">Per shard, the reductions its silo's pushes completed (see
+/// <see cref="ContributionReply"/>); empty unless this worker was its silo's last to contribute.</param>
 [GenerateSerializer, Immutable, Alias("dbp.WorkerStepResult")]
 public sealed record WorkerStepResult(
     [property: Id(0)] int Rank,
     [property: Id(1)] double[] Losses,
     [property: Id(2)] int[] Correct,
-    [property: Id(3)] StepTimings Timings);
+    [property: Id(3)] StepTimings Timings,
+    [property: Id(4)] ShardReduction?[] Reductions);
 
 /// <summary>Seconds a worker spent on a step's phases, and the transfers its reducer calls made.</summary>
 /// <param name="ParameterPullSeconds">Waiting for the parameter version, fetch included.</param>
 /// <param name="ReduceSeconds">Handing the nodes to the reducer: waiting for the other local workers, then (for
-/// the last of them) the pushes to the shards.</param>
+/// the last of them) the pushes to the shards, which include the shards' reduction and, without norm clipping,
+/// their update.</param>
 /// <param name="Pull">The parameter fetch this worker's call made for its silo; empty when another local worker's
 /// call made it or the version was already there.</param>
 /// <param name="Push">The shard pushes this worker's contribution made for its silo; empty unless it was the
@@ -125,18 +130,27 @@ public sealed record NodeSlice(
 
 /// <summary>A worker's contribution to a step: the maximal tree nodes of its micro-batch range, in order.
 /// Stays inside the silo (worker to its local reducer), so the float arrays are never serialized.</summary>
+/// <param name="LossesFinite">Every micro-batch loss of this worker is finite.</param>
 [GenerateSerializer, Immutable, Alias("dbp.WorkerContribution")]
 public sealed record WorkerContribution(
     [property: Id(0)] long GlobalStep,
     [property: Id(1)] int Rank,
-    [property: Id(2)] NodeSum[] Nodes);
+    [property: Id(2)] NodeSum[] Nodes,
+    [property: Id(3)] bool LossesFinite);
 
 /// <summary>One silo's contribution to one shard for a step: its remaining nodes, cut to the shard's slice.</summary>
+/// <param name="LossesFinite">Every micro-batch loss of the silo's workers is finite; false lets the shard apply
+/// nothing before the coordinator has checked the step. The tensor channel does not carry it, so pushes that
+/// arrive over the channel leave the update to the coordinator.</param>
+/// <param name="WantParameters">The sender shares the shard's silo and takes the new version by reference in
+/// the reply.</param>
 [GenerateSerializer, Immutable, Alias("dbp.ShardContribution")]
 public sealed record ShardContribution(
     [property: Id(0)] long GlobalStep,
     [property: Id(1)] string Silo,
-    [property: Id(2)] NodeSlice[] Nodes);
+    [property: Id(2)] NodeSlice[] Nodes,
+    [property: Id(3)] bool LossesFinite = false,
+    [property: Id(4)] bool WantParameters = false);
 
 /// <summary>A worker's sums over its share of the test split, one entry per evaluation batch in row order, so
 /// the coordinator can add batches in the single-process evaluator's order.</summary>

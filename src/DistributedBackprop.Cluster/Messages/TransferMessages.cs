@@ -1,3 +1,5 @@
+using DistributedBackprop.Cluster.Reduction;
+
 namespace DistributedBackprop.Cluster.Messages;
 
 // Messages that carry where a step's time and bytes went, besides the arrays themselves. Like every run message
@@ -23,16 +25,50 @@ public readonly record struct TransferReport(
         ChannelBytes + other.ChannelBytes);
 }
 
-/// <summary>A parameter version as a reducer serves it to a local worker: the full flat vector (shared by
+/// <summary>A parameter version as a reducer serves it to a local worker: the silo's vector (shared by
 /// reference, read only) and the fetch this call made, if it made one.</summary>
 [GenerateSerializer, Immutable, Alias("dbp.ParameterPull")]
 public sealed record ParameterPull(
-    [property: Id(0)] float[] Parameters,
+    [property: Id(0)] SiloParameters Parameters,
     [property: Id(1)] TransferReport Fetch);
 
 /// <summary>A shard's reduced step: the root's sums of squares per 4096-float chunk of its slice, in chunk
 /// order, and the seconds the shard spent joining and preparing it.</summary>
+/// <param name="Applied">True when the shard already applied the step's update on its own (no norm clipping
+/// configured, every loss and its slice finite): the coordinator must not apply it again.</param>
+/// <param name="ApplySeconds">The seconds that update took; 0 unless <paramref name="Applied"/>.</param>
 [GenerateSerializer, Immutable, Alias("dbp.ShardReduction")]
 public sealed record ShardReduction(
     [property: Id(0)] double[] ChunkSumsOfSquares,
-    [property: Id(1)] double Seconds);
+    [property: Id(1)] double Seconds,
+    [property: Id(2)] bool Applied = false,
+    [property: Id(3)] double ApplySeconds = 0);
+
+/// <summary>A shard's answer to a push.</summary>
+/// <param name="Reduction">The step's reduction when this push brought the last nodes the shard lacked; null
+/// otherwise.</param>
+/// <param name="Parameters">The slice's new version, by reference, when the shard applied the update and the
+/// push asked for it (only reducers on the shard's own silo do): read it at once, the shard rewrites it in its
+/// next update.</param>
+[GenerateSerializer, Immutable, Alias("dbp.ShardPushReply")]
+public sealed record ShardPushReply(
+    [property: Id(0)] ShardReduction? Reduction,
+    [property: Id(1)] float[]? Parameters)
+{
+    /// <summary>The push was stored; the step still lacks nodes.</summary>
+    public static ShardPushReply Stored { get; } = new(null, null);
+}
+
+/// <summary>A reducer's answer to a worker's contribution.</summary>
+/// <param name="Push">The shard pushes this contribution made for its silo; empty unless it was the silo's last.
+/// </param>
+/// <param name="Reductions">Per shard, the step's reduction when this silo's push completed it; empty unless the
+/// contribution was the silo's last.</param>
+[GenerateSerializer, Immutable, Alias("dbp.ContributionReply")]
+public sealed record ContributionReply(
+    [property: Id(0)] TransferReport Push,
+    [property: Id(1)] ShardReduction?[] Reductions)
+{
+    /// <summary>Stored; other local workers have yet to contribute.</summary>
+    public static ContributionReply Stored { get; } = new(default, []);
+}

@@ -19,9 +19,11 @@ public interface IReducerGrain : IGrainWithStringKey
     Task<ParameterPull> GetParametersAsync(long version);
 
     /// <summary>Takes one local worker's nodes; the last local worker's call joins them and pushes each shard
-    /// its slice before returning, and reports those pushes (the other calls report none).</summary>
+    /// its slice before returning, and reports those pushes and the reductions they completed (the other calls
+    /// report none). A local shard that applied the step on its own hands back its new slice, which the
+    /// reducer keeps for the next pull.</summary>
     [Alias("Contribute")]
-    Task<TransferReport> ContributeAsync(WorkerContribution contribution);
+    Task<ContributionReply> ContributeAsync(WorkerContribution contribution);
 
     [Alias("Leave")]
     Task LeaveAsync();

@@ -25,11 +25,13 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     private long _step = -1;
     private readonly Dictionary<int, WorkerContribution> _contributions = [];
 
-    // The last fetched parameter version; local workers copy it into their replicas and never write it.
-    // _fetchTargets[j] is shard j's range of it as bytes, which the tensor channel reads a slice into.
+    // The parameter vector local workers' replicas read in place and never write; _sliceVersions[j] is the
+    // version of shard j's range in it, which a local shard hands over in its push reply and the others are
+    // fetched for. _fetchTargets[j] is shard j's range as bytes, which the tensor channel reads a slice into.
+    private SiloParameters _shared = new([]);
     private float[] _parameters = [];
     private Memory<byte>[] _fetchTargets = [];
-    private long _version = -1;
+    private long[] _sliceVersions = [];
 
     // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
     // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
@@ -55,9 +57,11 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         _parameters = new float[setup.ParameterCount];
+        _shared = new SiloParameters(_parameters);
         _fetchTargets = setup.Shards.Select(r => FloatMemory.Bytes(_parameters, r.Start, r.Length)).ToArray();
         _slices = new byte[setup.Shards.Length][][];
-        _version = -1;
+        _sliceVersions = new long[setup.Shards.Length];
+        Array.Fill(_sliceVersions, -1);
         _step = -1;
         _contributions.Clear();
         return Task.CompletedTask;
@@ -66,29 +70,32 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     public async Task<ParameterPull> GetParametersAsync(long version)
     {
         var setup = RequireSetup();
-        if (version == _version)
+        var stale = Enumerable.Range(0, _shards.Length).Where(j => _sliceVersions[j] != version).ToArray();
+        if (stale.Length == 0)
         {
-            return new ParameterPull(_parameters, default);
+            _shared.SetVersion(version);
+            return new ParameterPull(_shared, default);
         }
 
         long started = Stopwatch.GetTimestamp();
-        await Task.WhenAll(_shards.Select((_, j) => FetchAsync(setup, j, version)));
+        await Task.WhenAll(stale.Select(j => FetchAsync(setup, j, version)));
         long bytes = 0;
         long channelBytes = 0;
-        for (int j = 0; j < _shards.Length; j++)
+        foreach (int j in stale)
         {
             long slice = _fetchTargets[j].Length;
             bytes += CrossesSilos(setup, j) ? slice : 0;
             channelBytes += UsesChannel(setup, j) ? slice : 0;
+            _sliceVersions[j] = version;
         }
 
-        _version = version;
+        _shared.SetVersion(version);
         var fetch = new TransferReport(
-            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, _shards.Length, channelBytes);
-        return new ParameterPull(_parameters, fetch);
+            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, stale.Length, channelBytes);
+        return new ParameterPull(_shared, fetch);
     }
 
-    public async Task<TransferReport> ContributeAsync(WorkerContribution contribution)
+    public async Task<ContributionReply> ContributeAsync(WorkerContribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
         var setup = RequireSetup();
@@ -107,11 +114,12 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         _contributions[contribution.Rank] = contribution;
         if (_contributions.Count < setup.Ranks.Length)
         {
-            return default;
+            return ContributionReply.Stored;
         }
 
         using var span = TrainingTelemetry.StartSpan(TrainingTelemetry.SiloReduceSpan, setup.RunId, _step);
         var nodes = JoinLocalNodes(setup.MicroBatches);
+        bool lossesFinite = _contributions.Values.All(c => c.LossesFinite);
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
@@ -121,18 +129,39 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         long channelBytes = 0;
         for (int j = 0; j < pushes.Length; j++)
         {
-            pushes[j] = new ShardContribution(_step, _silo, SliceNodes(nodes, setup.Shards[j], j));
+            pushes[j] = new ShardContribution(
+                _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j));
             long payload = pushes[j].Nodes.Sum(n => (long)n.Values.Length);
             bytes += CrossesSilos(setup, j) ? payload : 0;
             channelBytes += UsesChannel(setup, j) ? payload : 0;
         }
 
-        await Task.WhenAll(pushes.Select((push, j) => UsesChannel(setup, j)
-            ? channel.PushAsync(setup.ShardEndpoints[j], setup.RunId, j, _shards.Length, push)
-            : _shards[j].PushAsync(push)));
+        var replies = await Task.WhenAll(pushes.Select((push, j) => PushAsync(setup, j, push)));
+        _shared.SetVersion(-1);
+        var reductions = new ShardReduction?[replies.Length];
+        for (int j = 0; j < replies.Length; j++)
+        {
+            reductions[j] = replies[j].Reduction;
+
+            // A local shard that applied the step hands its new slice over now: the next step's pull needs
+            // no round trip to it. Every local worker has contributed, so none is reading the vector.
+            if (replies[j].Parameters is { } slice)
+            {
+                slice.AsSpan().CopyTo(_parameters.AsSpan(setup.Shards[j].Start, setup.Shards[j].Length));
+                _sliceVersions[j] = _step + 1;
+            }
+        }
+
+        // When every shard handed its slice over, the local workers start the next step without asking.
+        if (_sliceVersions.All(v => v == _step + 1))
+        {
+            _shared.SetVersion(_step + 1);
+        }
+
         telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));
-        return new TransferReport(
+        var report = new TransferReport(
             bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length, channelBytes);
+        return new ContributionReply(report, reductions);
     }
 
     public Task LeaveAsync()
@@ -178,6 +207,18 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         return slices;
+    }
+
+    // The channel's acknowledgement carries no reduction: the coordinator asks that shard for it.
+    private async Task<ShardPushReply> PushAsync(ReducerSetup setup, int shard, ShardContribution push)
+    {
+        if (!UsesChannel(setup, shard))
+        {
+            return await _shards[shard].PushAsync(push);
+        }
+
+        await channel.PushAsync(setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, push);
+        return ShardPushReply.Stored;
     }
 
     // Over the channel the slice lands in _parameters directly; through Orleans it arrives as an array first.

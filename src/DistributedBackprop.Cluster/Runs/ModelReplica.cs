@@ -46,7 +46,10 @@ internal sealed class ModelReplica
         return new ModelReplica(model, data, options);
     }
 
-    public void SetParameters(ReadOnlySpan<float> parameters) => parameters.CopyTo(Model.Parameters);
+    /// <summary>Reads parameters from <paramref name="parameters"/> in place from now on, training and evaluating
+    /// alike: the silo's reducer shares one vector with its local workers instead of a copy each. The caller
+    /// must not change it while a pass runs.</summary>
+    public void UseParameters(float[] parameters) => _gradient.UseParameters(parameters);
 
     /// <summary>Forward, loss and backward of one micro-batch; the gradient lands in <paramref name="gradients"/>
     /// (the model's layout, e.g. a pooled leaf of a micro-batch accumulator).</summary>

@@ -20,18 +20,23 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("GetParameters")]
     Task<Immutable<byte[]>> GetParametersAsync(long version);
 
-    /// <summary>Stores one silo's nodes for a step.</summary>
+    /// <summary>Stores one silo's nodes for a step. The push that brings the last missing nodes also reduces the
+    /// step (as <see cref="ReduceAsync"/>) and, when the run has no norm clipping and every push reported finite
+    /// losses, applies the update at once if the slice is finite (as <see cref="ApplyAsync"/>); the reply
+    /// carries that reduction and, if the push asked for it, the new slice.</summary>
     [Alias("Push")]
-    Task PushAsync(ShardContribution contribution);
+    Task<ShardPushReply> PushAsync(ShardContribution contribution);
 
-    /// <summary>Joins the step's nodes into the root (they must cover every micro-batch), clips it by value when
-    /// asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk order, with the
-    /// seconds this took.</summary>
+    /// <summary>The step's reduction: joins the step's nodes into the root (they must cover every micro-batch),
+    /// clips it by value when asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk
+    /// order, with the seconds this took. Returns the reduction already made when the last push made it.
+    /// </summary>
     [Alias("Reduce")]
     Task<ShardReduction> ReduceAsync(long globalStep);
 
     /// <summary>Clips the reduced gradient by the global norm and applies the optimizer with the schedule's
-    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1. Returns the seconds this took.</summary>
+    /// learning rate for <paramref name="globalStep"/> (0-based): version + 1. Returns the seconds this took.
+    /// Only for a step the shard has not applied on its own (see <see cref="ShardReduction.Applied"/>).</summary>
     [Alias("Apply")]
     Task<double> ApplyAsync(long globalStep, double globalNorm);
 

@@ -38,6 +38,15 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
     private readonly SortedDictionary<int, (TreeNode Node, byte[] Value)> _nodes = [];
     private byte[]? _root;
 
+    // Micro-batches the step's nodes cover so far, whether every push reported finite losses, and the step's
+    // reduction once the last node is in.
+    private int _covered;
+    private bool _lossesFinite = true;
+    private ShardReduction? _reduction;
+
+    // True without norm clipping: the shard applies each update as soon as its last node arrives.
+    private bool _appliesOnItsOwn;
+
     public Task<ShardLocation> SetupAsync(ShardSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -55,13 +64,16 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         var options = RunSpecMapping.ToTrainingOptions(setup.Spec, threads: 1);
         _updater = new ParameterUpdater(layout, options, setup.StepsPerEpoch, setup.Range.Start, setup.Range.End);
         _microBatches = options.MicroBatches;
+        _appliesOnItsOwn = options.ClipNorm <= 0;
         _parameters = FloatBytes.AsFloats(setup.InitialValues).ToArray();
         _version = 0;
         _served = new byte[setup.Range.Length * sizeof(float)];
         _servedVersion = -1;
         _step = -1;
         _nodes.Clear();
+        _covered = 0;
         _root = null;
+        _reduction = null;
         return GetLocationAsync();
     }
 
@@ -86,7 +98,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         return Task.FromResult(_served.AsImmutable());
     }
 
-    public Task PushAsync(ShardContribution contribution)
+    public Task<ShardPushReply> PushAsync(ShardContribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
         var setup = RequireSetup();
@@ -94,7 +106,10 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         {
             _step = contribution.GlobalStep;
             _nodes.Clear();
+            _covered = 0;
+            _lossesFinite = true;
             _root = null;
+            _reduction = null;
         }
 
         foreach (var node in contribution.Nodes)
@@ -111,12 +126,51 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
                 throw new InvalidOperationException(
                     $"Shard {setup.Index} got micro-batches starting at {node.Start} twice in step {_step}.");
             }
+
+            _covered += node.End - node.Start;
         }
 
-        return Task.CompletedTask;
+        _lossesFinite &= contribution.LossesFinite;
+        if (_covered < _microBatches)
+        {
+            return Task.FromResult(ShardPushReply.Stored);
+        }
+
+        // The last nodes are in: reduce now rather than on a later call from the coordinator, and without
+        // norm clipping nothing global stands between the root and the update, so apply it too. A non-finite
+        // slice or loss waits for the coordinator, which fails the step; a step that fails on another shard's
+        // non-finite slice still leaves this one an update ahead, so a failed run's shards may differ in version.
+        var reduction = Reduce(_step);
+        if (_appliesOnItsOwn && _lossesFinite && AllFinite(reduction.ChunkSumsOfSquares))
+        {
+            // Without norm clipping the updater ignores the norm.
+            double seconds = Apply(_step, double.NaN);
+            _reduction = reduction with { Applied = true, ApplySeconds = seconds };
+            return Task.FromResult(new ShardPushReply(_reduction, contribution.WantParameters ? _parameters : null));
+        }
+
+        return Task.FromResult(new ShardPushReply(reduction, null));
     }
 
-    public Task<ShardReduction> ReduceAsync(long globalStep)
+    public Task<ShardReduction> ReduceAsync(long globalStep) =>
+        Task.FromResult(globalStep == _step && _reduction is not null ? _reduction : Reduce(globalStep));
+
+    public Task<double> ApplyAsync(long globalStep, double globalNorm)
+    {
+        var setup = RequireSetup();
+        if (globalStep != _step || _root is null)
+        {
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it, or after applying "
+                + "it on its own.");
+        }
+
+        return Task.FromResult(Apply(globalStep, globalNorm));
+    }
+
+    // Joins the step's nodes into the root (the same joins, in the same tree, as one process folding
+    // micro-batches 0..M-1) and prepares it: value clipping and the chunk sums of squares.
+    private ShardReduction Reduce(long globalStep)
     {
         var setup = RequireSetup();
         long started = Stopwatch.GetTimestamp();
@@ -126,7 +180,6 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
                 $"Shard {setup.Index} was asked to reduce step {globalStep} but holds nodes of step {_step}.");
         }
 
-        // The same joins, in the same tree, as one process folding micro-batches 0..M-1.
         MicroBatchTree.Combine(_nodes, _microBatches, static (left, right) =>
         {
             MicroBatchTree.AddInPlace(FloatBytes.AsFloats(left), FloatBytes.AsFloats(right));
@@ -143,23 +196,31 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         _root = _nodes.First().Value.Value;
         _nodes.Clear();
         var sums = _updater!.PrepareGradient(FloatBytes.AsFloats(_root));
-        return Task.FromResult(new ShardReduction(sums, Stopwatch.GetElapsedTime(started).TotalSeconds));
+        _reduction = new ShardReduction(sums, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return _reduction;
     }
 
-    public Task<double> ApplyAsync(long globalStep, double globalNorm)
+    // Clips by the global norm (when configured) and runs the optimizer: version + 1. Returns the seconds taken.
+    private double Apply(long globalStep, double globalNorm)
     {
-        var setup = RequireSetup();
         long started = Stopwatch.GetTimestamp();
-        if (globalStep != _step || _root is null)
-        {
-            throw new InvalidOperationException(
-                $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it.");
-        }
-
-        _updater!.Apply(_parameters, FloatBytes.AsFloats(_root), globalStep, globalNorm);
+        _updater!.Apply(_parameters, FloatBytes.AsFloats(_root!), globalStep, globalNorm);
         _root = null;
         _version++;
-        return Task.FromResult(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    private static bool AllFinite(double[] sums)
+    {
+        foreach (double sum in sums)
+        {
+            if (!double.IsFinite(sum))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public Task LeaveAsync()

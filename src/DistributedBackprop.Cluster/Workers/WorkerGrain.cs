@@ -23,7 +23,9 @@ public sealed class WorkerGrain(
     private WorkerSetup? _setup;
     private ModelReplica? _replica;
     private IReducerGrain? _reducer;
-    private long _version = -1;
+
+    // The silo's parameter vector the replica reads, once the reducer has served it.
+    private SiloParameters? _parameters;
 
     // The tree nodes this rank contributes, one accumulator each; the accumulators pool their buffers, so a
     // steady-state step allocates no gradient arrays.
@@ -45,7 +47,7 @@ public sealed class WorkerGrain(
         _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
         string siloName = silo.SiloAddress.ToParsableString();
         _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
-        _version = -1;
+        _parameters = null;
 
         int microBatches = setup.Spec.MicroBatches;
         var (start, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
@@ -101,7 +103,9 @@ public sealed class WorkerGrain(
         }
 
         long computed = Stopwatch.GetTimestamp();
-        var push = await reducer.ContributeAsync(new WorkerContribution(order.GlobalStep, setup.Rank, sums));
+        bool lossesFinite = losses.All(double.IsFinite);
+        var reply = await reducer.ContributeAsync(
+            new WorkerContribution(order.GlobalStep, setup.Rank, sums, lossesFinite));
         long reduced = Stopwatch.GetTimestamp();
 
         var timings = new StepTimings(
@@ -109,11 +113,11 @@ public sealed class WorkerGrain(
             Stopwatch.GetElapsedTime(pulled, computed).TotalSeconds,
             Stopwatch.GetElapsedTime(computed, reduced).TotalSeconds,
             pull,
-            push);
+            reply.Push);
         int samples = (end - first) * (setup.Spec.BatchSize / microBatches);
         telemetry.WorkerStepCompleted(
             setup.RunId, setup.Rank, samples, Stopwatch.GetElapsedTime(started, reduced).TotalSeconds);
-        return new WorkerStepResult(setup.Rank, losses, correct, timings);
+        return new WorkerStepResult(setup.Rank, losses, correct, timings, reply.Reductions);
     }
 
     public async Task<EvaluationResult> EvaluateAsync(long version, int rowStart, int rowEnd)
@@ -140,18 +144,23 @@ public sealed class WorkerGrain(
         return Task.CompletedTask;
     }
 
-    // The reducer fetches each version once per silo; the replica copies it, so the shared array stays intact.
-    // Returns the fetch this call caused, if any.
+    // The reducer fetches each version once per silo into one vector the replica reads in place (no copy per
+    // worker), and the vector says which version it holds: a worker asks only when it lacks this one. Returns
+    // the fetch this call caused, if any.
     private async Task<TransferReport> PullParametersAsync(IReducerGrain reducer, ModelReplica replica, long version)
     {
-        if (version == _version)
+        if (_parameters?.Version == version)
         {
             return default;
         }
 
         var pull = await reducer.GetParametersAsync(version);
-        replica.SetParameters(pull.Parameters);
-        _version = version;
+        if (!ReferenceEquals(pull.Parameters, _parameters))
+        {
+            replica.UseParameters(pull.Parameters.Values);
+            _parameters = pull.Parameters;
+        }
+
         return pull.Fetch;
     }
 

@@ -31,6 +31,7 @@ public sealed class MicroBatchGradient
     private readonly int[] _rows;
     private readonly int[] _labels;
     private readonly Tensor _input;
+    private float[] _parameters;
 
     public MicroBatchGradient(Model model, Dataset train, TrainingOptions options)
     {
@@ -38,6 +39,7 @@ public sealed class MicroBatchGradient
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         Model = model;
+        _parameters = model.Parameters;
         _train = train;
         _options = options;
         _sampler = new BatchSampler(train.Count, options.BatchSize, options.Seed);
@@ -55,6 +57,27 @@ public sealed class MicroBatchGradient
     public Model Model { get; }
 
     public BatchSampler Sampler => _sampler;
+
+    /// <summary>
+    /// Makes the model's layers read their parameters from <paramref name="parameters"/> (the model's layout)
+    /// instead of <see cref="Model.Parameters"/>, without copying: e.g. one vector that several workers of a
+    /// process share. Nothing here writes it, in training or evaluation; the caller must not change it while a
+    /// pass runs.
+    /// </summary>
+    public void UseParameters(float[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Length != Model.Layout.Count)
+        {
+            throw new ArgumentException(
+                $"The parameter vector has {parameters.Length} elements; the model's layout has "
+                + $"{Model.Layout.Count}.",
+                nameof(parameters));
+        }
+
+        _parameters = parameters;
+        Bind(Model.Gradients);
+    }
 
     /// <summary>Forward, loss and backward of micro-batch <paramref name="microBatch"/> of a step, into
     /// <see cref="Model.Gradients"/>.</summary>
@@ -121,7 +144,7 @@ public sealed class MicroBatchGradient
     {
         foreach (var layer in Model.Layers)
         {
-            layer.Bind(Model.Parameters, gradients);
+            layer.Bind(_parameters, gradients);
         }
     }
 }

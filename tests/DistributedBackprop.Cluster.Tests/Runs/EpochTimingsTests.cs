@@ -64,4 +64,19 @@ public sealed class EpochTimingsTests
             Assert.True(epoch.Push.Seconds > 0, $"epoch {epoch.Epoch}: pushes took {epoch.Push.Seconds} s");
         });
     }
+
+    [Fact]
+    public async Task GetEpochTimings_OneSiloWithoutNormClipping_ReducerFetchesOnlyTheInitialParameters()
+    {
+        using var data = SyntheticDataset.Small();
+        await using var cluster = await TestClusters.StartAsync(silos: 1);
+        var spec = Specs.Small(data.Directory, workers: 4, shards: 2, clipNorm: 0);
+
+        await RunDriver.RunToEndAsync(cluster.Client, "timed-pushed", spec, TimeSpan.FromMinutes(2));
+        var timings = await cluster.Client.GetGrain<ICoordinatorGrain>("timed-pushed").GetEpochTimingsAsync();
+
+        // The shards hand each new version to the reducer with their push replies: only step 1 fetches.
+        Assert.Equal([2, 0, 0, 0], timings.Select(epoch => epoch.Pull.Transfers));
+        Assert.All(timings, epoch => Assert.Equal(8 * 2, epoch.Push.Transfers));
+    }
 }

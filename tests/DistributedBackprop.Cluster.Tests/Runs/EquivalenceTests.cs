@@ -38,6 +38,36 @@ public sealed class EquivalenceTests
         }
     }
 
+    // Without norm clipping each shard applies the update as soon as its last nodes arrive and hands the new
+    // slice to its silo's reducer; across silos, pushes over the tensor channel leave it to the coordinator.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Run_WithoutNormClipping_MatchesTrainerBitForBit(int silos)
+    {
+        using var data = SyntheticDataset.Small();
+        await using var cluster = await TestClusters.StartAsync(silos);
+        var (expected, trainer) = SingleProcessReference.Train(
+            Specs.Small(data.Directory, 1, 1, clipNorm: 0));
+
+        foreach (var (workers, shards) in new[] { (1, 1), (3, 3), (4, 2) })
+        {
+            var spec = Specs.Small(data.Directory, workers, shards, clipNorm: 0);
+            string runId = $"no-clip-{silos}-n{workers}-s{shards}";
+
+            var events = await RunDriver.RunToEndAsync(cluster.Client, runId, spec, TimeSpan.FromMinutes(2));
+            Assert.True(events[^1].EventCase == RunEvent.EventOneofCase.RunCompleted, $"{runId}: {events[^1]}");
+
+            AssertBitEqual(expected, await RunDriver.ParametersAsync(cluster.Client, runId), runId);
+            var lastEpoch = events.Last(e => e.EventCase == RunEvent.EventOneofCase.EpochCompleted);
+            Assert.Equal(trainer.TestAccuracy, lastEpoch.EpochCompleted.TestAccuracy);
+            var norms = events.Where(e => e.EventCase == RunEvent.EventOneofCase.StepProgress)
+                .Select(e => e.StepProgress.GradientNorm).ToList();
+            Assert.Equal(32, norms.Count);
+            Assert.All(norms, norm => Assert.True(double.IsFinite(norm) && norm > 0, $"{runId}: norm {norm}"));
+        }
+    }
+
     internal static void AssertBitEqual(float[] expected, float[] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);

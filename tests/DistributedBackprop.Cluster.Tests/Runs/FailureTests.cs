@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using DistributedBackprop.Cluster.Tests.Infrastructure;
 using DistributedBackprop.Contracts.V1;
+using DistributedBackprop.Cluster.Runs;
+using DistributedBackprop.Core.Data;
+using DistributedBackprop.Core.Training;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedBackprop.Cluster.Tests.Runs;
@@ -27,6 +30,40 @@ public sealed class FailureTests
         Assert.Equal(2, failed.Count(e => e.EventCase == RunEvent.EventOneofCase.StepProgress));
         Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
         Assert.Single(cluster.GetActiveSilos());
+    }
+
+    // Without norm clipping the shards apply each update on their own, but not a step with a non-finite loss or
+    // slice: the coordinator fails that step, at the step the trainer stops at, and the next run works.
+    [Fact]
+    public async Task Run_DivergesWithoutNormClipping_FailsAtTrainersStepNamingItAndNextRunSucceeds()
+    {
+        using var data = SyntheticDataset.Small();
+        await using var cluster = await TestClusters.StartAsync(silos: 1);
+        var spec = Specs.Small(data.Directory, workers: 4, shards: 3, optimizer: "sgd", clipNorm: 0);
+        spec.Optimizer.LearningRate = 1e30f;
+        var trainData = DatasetCatalog.Default.Load(RunSpecMapping.Dataset(spec));
+        var trainer = new Trainer(
+            RunSpecMapping.ToModelSpec(spec),
+            trainData.Train,
+            trainData.Test,
+            RunSpecMapping.ToTrainingOptions(spec, threads: 1));
+        var error = Assert.Throws<TrainingException>(() => trainer.Run());
+        string step = error.Message[..error.Message.IndexOf(':', StringComparison.Ordinal)];
+
+        var failed = await RunDriver.RunToEndAsync(cluster.Client, "diverging", spec, TimeSpan.FromMinutes(2));
+        var healthySpec = Specs.Small(data.Directory, workers: 4, shards: 3, clipNorm: 0);
+        var healthy = await RunDriver.RunToEndAsync(
+            cluster.Client, "after-divergence", healthySpec, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(RunEvent.EventOneofCase.RunFailed, failed[^1].EventCase);
+        string reason = failed[^1].RunFailed.Reason;
+        Assert.StartsWith(step + ":", reason, StringComparison.Ordinal);
+        Assert.Contains("not finite", reason, StringComparison.Ordinal);
+
+        // No shard applied the failed step: they all still hold the trainer's last parameters.
+        var parameters = await RunDriver.ParametersAsync(cluster.Client, "diverging");
+        EquivalenceTests.AssertBitEqual(trainer.Model.Parameters, parameters, "diverging");
+        Assert.Equal(RunEvent.EventOneofCase.RunCompleted, healthy[^1].EventCase);
     }
 
     [Fact]

@@ -50,6 +50,30 @@ public sealed class MicroBatchGradientTests
     }
 
     [Fact]
+    public void UseParameters_OtherVector_ReadsItInPlaceAndLeavesBothVectorsUnchanged()
+    {
+        var data = SyntheticData.Create(64, [1, 6, 6], 4, seed: 5);
+        var options = new TrainingOptions { BatchSize = 16, MicroBatches = 2, Seed = 3, Threads = 1 };
+        var reference = new MicroBatchGradient(Trainer.CreateModel(SmallCnn, data, options.Seed), data, options);
+        var shared = new MicroBatchGradient(Trainer.CreateModel(SmallCnn, data, seed: 99), data, options);
+        var vector = reference.Model.Parameters.ToArray();
+        var own = shared.Model.Parameters.ToArray();
+        Assert.NotEqual(vector, own);
+
+        shared.UseParameters(vector);
+        var expected = reference.Compute(epoch: 0, step: 2, microBatch: 0);
+        var actual = shared.Compute(epoch: 0, step: 2, microBatch: 0);
+        var leaf = new float[shared.Model.Layout.Count];
+        shared.Compute(epoch: 0, step: 2, microBatch: 0, leaf);
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(reference.Model.Gradients, shared.Model.Gradients);
+        Assert.Equal(reference.Model.Gradients, leaf);
+        Assert.Equal(reference.Model.Parameters, vector);
+        Assert.Equal(own, shared.Model.Parameters);
+    }
+
+    [Fact]
     public void Compute_WrongLength_NamesBothLengths()
     {
         var data = SyntheticData.Create(64, [1, 6, 6], 4, seed: 5);
