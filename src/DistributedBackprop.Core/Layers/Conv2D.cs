@@ -36,6 +36,7 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _inputGradientRange;
     private readonly Action<int, int, int> _weightGradientRange;
     private readonly Action<int, int, int> _filterWeightGradientRange;
+    private readonly Action<int, int, int> _narrowWeightGradientRange;
     private readonly Action<int, int, int> _imageToColumnsRange;
     private readonly Action<int, int, int> _gatherGradientRange;
     private readonly Action<int, int, int> _biasGradientRange;
@@ -69,6 +70,9 @@ public sealed class Conv2D : Layer
 
     // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
     private float[] _transposedWeightGradient = [];
+
+    // Per worker of a narrow weight gradient: 8 filters' dY of one sample, transposed (OH·OW, 8).
+    private float[][] _packedGradient = [];
 
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
@@ -113,6 +117,7 @@ public sealed class Conv2D : Layer
         _inputGradientRange = InputGradientRange;
         _weightGradientRange = WeightGradientRange;
         _filterWeightGradientRange = FilterWeightGradientRange;
+        _narrowWeightGradientRange = NarrowWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
         _biasGradientRange = BiasGradientRange;
@@ -188,12 +193,23 @@ public sealed class Conv2D : Layer
         }
 
         _outputGradient = outputGradient;
-        ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
+        bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
+        if (!narrow || needInputGradient)
+        {
+            ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
+        }
 
-        // Few column rows (e.g. a first layer on one input channel: 9) would leave all but one thread idle; the
-        // filters are then split instead. Either way each element is the same chain over the batch.
+        // Few column rows (e.g. a first layer on one input channel: 9) would leave the GEMM's tiles mostly
+        // padding and all but one thread idle; groups of 8 filters are then split among the threads instead, and
+        // read dY in place. Either way each element is the same chain over the batch.
         int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
-        if (rowTiles >= context.Threads)
+        if (narrow)
+        {
+            int filterGroups = (_filters + 7) / 8;
+            EnsurePackedGradient(ParallelRanges.Workers(filterGroups, context.Threads));
+            ParallelRanges.For(filterGroups, context.Threads, _narrowWeightGradientRange);
+        }
+        else if (rowTiles >= context.Threads)
         {
             ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
             TransposeWeightGradient();
@@ -202,6 +218,7 @@ public sealed class Conv2D : Layer
         {
             ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
         }
+
         ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         if (!needInputGradient)
         {
@@ -369,6 +386,49 @@ public sealed class Conv2D : Layer
             Gemm.Multiply(
                 Transpose.No, Transpose.Yes, count, rows, width, outputGradient, GroupColumns(g, width), target,
                 accumulate: g > 0);
+        }
+    }
+
+    // dW (filters, C·k·k) for the filters of groups of 8 [firstGroup, endGroup), by NarrowWeightGradient: the
+    // groups of samples in order, each continuing the chains through dW.
+    private void NarrowWeightGradientRange(int worker, int firstGroup, int endGroup)
+    {
+        int rows = _geometry.ColumnRows;
+        int positions = _geometry.ColumnCount;
+        int firstFilter = firstGroup * 8;
+        int endFilter = Math.Min(_filters, endGroup * 8);
+        var outputGradient = _outputGradient!.Span;
+        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
+        for (int g = 0; g < _groups; g++)
+        {
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            NarrowWeightGradient.Accumulate(
+                outputGradient.Slice(first * _filters * positions, samples * _filters * positions),
+                samples,
+                _filters,
+                positions,
+                GroupColumns(g, width),
+                rows,
+                width,
+                weightGradient,
+                firstFilter,
+                endFilter,
+                accumulate: g > 0,
+                _packedGradient[worker]);
+        }
+    }
+
+    private void EnsurePackedGradient(int workers)
+    {
+        int length = 8 * _geometry.ColumnCount;
+        if (_packedGradient.Length < workers)
+        {
+            _packedGradient = new float[workers][];
+            for (int w = 0; w < workers; w++)
+            {
+                _packedGradient[w] = new float[length];
+            }
         }
     }
 
