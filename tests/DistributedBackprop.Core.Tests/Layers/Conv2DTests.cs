@@ -87,8 +87,9 @@ public sealed class Conv2DTests
         }
     }
 
-    // One input channel gives 9 column rows, fewer than a GEMM tile: with several threads the weight gradient is
-    // split by filters instead of by column rows, and 28×28 images over a batch of 9 make several uneven groups.
+    // One input channel gives 9 column rows, fewer than a GEMM tile: the weight gradient is split by groups of 8
+    // filters instead of by column rows (20 filters: two whole groups and a partial one), and 28×28 images over
+    // a batch of 9 make several uneven groups of samples.
     [Fact]
     public void ForwardBackward_OneInputChannel_ThreadCountsBitIdentical()
     {
@@ -98,7 +99,7 @@ public sealed class Conv2DTests
         float[]? referenceGradients = null;
         foreach (int threads in new[] { 1, 2, 3, 5 })
         {
-            var harness = new LayerHarness(new Conv2D(7, 3, 1, 1), sampleShape);
+            var harness = new LayerHarness(new Conv2D(20, 3, 1, 1), sampleShape);
             var input = LayerHarness.RandomTensor(3, ShapeUtil.WithBatch(batch, sampleShape));
             var outputGradient = LayerHarness.RandomTensor(4, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
             var context = LayerHarness.Context(batch, threads: threads);
