@@ -71,6 +71,9 @@ public sealed class Conv2D : Layer
     // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
     private float[] _transposedWeightGradient = [];
 
+    // OrderedSum of each (sample, filter) row of dY, (batch, filters), taken by the gather for the bias gradient.
+    private float[] _rowSums = [];
+
     // Per worker of a narrow weight gradient: 8 filters' dY of one sample, transposed (OH·OW, 8).
     private float[][] _packedGradient = [];
 
@@ -194,9 +197,20 @@ public sealed class Conv2D : Layer
 
         _outputGradient = outputGradient;
         bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
-        if (!narrow || needInputGradient)
+        bool gather = !narrow || needInputGradient;
+        if (gather)
         {
+            if (_rowSums.Length < batch * _filters)
+            {
+                _rowSums = new float[batch * _filters];
+            }
+
             ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
+            BiasGradientFromRowSums();
+        }
+        else
+        {
+            ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         }
 
         // Few column rows (e.g. a first layer on one input channel: 9) would leave the GEMM's tiles mostly
@@ -219,7 +233,6 @@ public sealed class Conv2D : Layer
             ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
         }
 
-        ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         if (!needInputGradient)
         {
             _outputGradient = null;
@@ -326,7 +339,8 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW).
+    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW), and each row's fixed-lane sum for the bias
+    // gradient while the row is in L1.
     private void GatherGradient(ReadOnlySpan<float> outputGradient, int g)
     {
         var (first, samples) = GroupSamples(g);
@@ -337,9 +351,27 @@ public sealed class Conv2D : Layer
         {
             for (int f = 0; f < _filters; f++)
             {
-                outputGradient.Slice(((first + i) * _filters + f) * positions, positions)
-                    .CopyTo(product.Slice(f * width + i * positions, positions));
+                int row = (first + i) * _filters + f;
+                var source = outputGradient.Slice(row * positions, positions);
+                _rowSums[row] = OrderedSum.Sum(source);
+                source.CopyTo(product.Slice(f * width + i * positions, positions));
             }
+        }
+    }
+
+    // db[f] = Σ over samples in order of the row sums the gather took, in double: BiasGradientRange's bits.
+    private void BiasGradientFromRowSums()
+    {
+        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
+        for (int f = 0; f < _filters; f++)
+        {
+            double sum = 0;
+            for (int b = 0; b < _batch; b++)
+            {
+                sum += _rowSums[b * _filters + f];
+            }
+
+            biasGradient[f] = (float)sum;
         }
     }
 

@@ -1,3 +1,4 @@
+using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Tensors;
@@ -111,6 +112,40 @@ public sealed class Conv2DTests
             referenceGradients ??= harness.Gradients.ToArray();
             Assert.Equal(referenceOutput, output);
             Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
+    // The bias gradient is taken from row sums during the gather of dY (input gradient wanted, or many column
+    // rows) or read from dY directly (first layer): either way Σ over samples, in double, of each row's
+    // fixed-lane float sum.
+    [Theory]
+    [InlineData(1, false, 2)]
+    [InlineData(1, true, 2)]
+    [InlineData(4, false, 1)]
+    [InlineData(4, true, 3)]
+    public void Backward_BiasGradient_IsTheDoubleSumOfOrderedRowSums(int channels, bool needInputGradient, int threads)
+    {
+        const int batch = 5;
+        const int filters = 6;
+        int[] sampleShape = [channels, 12, 12];
+        var harness = new LayerHarness(new Conv2D(filters, 3, 1, 1), sampleShape);
+        var input = LayerHarness.RandomTensor(21, ShapeUtil.WithBatch(batch, sampleShape));
+        var outputGradient = LayerHarness.RandomTensor(22, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+        var context = LayerHarness.Context(batch, threads: threads);
+
+        harness.Layer.Forward(input, context);
+        harness.Layer.Backward(outputGradient, context, needInputGradient);
+
+        var bias = harness.Gradient("bias");
+        for (int f = 0; f < filters; f++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                sum += OrderedSum.Sum(outputGradient.Span.Slice((b * filters + f) * 144, 144));
+            }
+
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)sum), BitConverter.SingleToInt32Bits(bias[f]));
         }
     }
 
