@@ -189,11 +189,20 @@ public sealed class MaxPool2D : Pool2D
         var outputGradient = OutputGradient!.Span;
         var inputGradient = InputGradient!.Span;
 
+        // Disjoint 2×2 windows that tile the whole plane: each input element gets one value, written once.
+        bool tiled = g.Kernel == 2 && g.Stride == 2 && g.Height % 2 == 0 && g.Width % 2 == 0
+            && g.OutWidth >= FourWindows && Sse.IsSupported;
         for (int b = first; b < end; b++)
         {
             var source = outputGradient.Slice(b * outputLength, outputLength);
             var target = inputGradient.Slice(b * g.ImageLength, g.ImageLength);
             var winners = _argmax.AsSpan(b * outputLength, outputLength);
+            if (tiled)
+            {
+                UnpoolTwoByTwo(g, source, winners, target);
+                continue;
+            }
+
             target.Clear();
 
             // Overlapping windows (stride < size) may share a winner, hence += in output order.
@@ -203,4 +212,49 @@ public sealed class MaxPool2D : Pool2D
             }
         }
     }
+
+    // The backward of PoolTwoByTwo on a plane its windows tile: each input element is 0 + its window's gradient
+    // where it won, else 0, the bits of clearing the plane and adding each gradient at its winner. Four windows
+    // at a time, the last block moved left as in PoolTwoByTwo.
+    private static void UnpoolTwoByTwo(
+        in ConvGeometry g,
+        ReadOnlySpan<float> outputGradient,
+        ReadOnlySpan<int> winners,
+        Span<float> inputGradient)
+    {
+        ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+        ref int w = ref MemoryMarshal.GetReference(winners);
+        ref float dx = ref MemoryMarshal.GetReference(inputGradient);
+        int width = g.Width;
+        int outWidth = g.OutWidth;
+        int o = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int oh = 0; oh < g.OutHeight; oh++, o += outWidth)
+            {
+                int start = (c * g.Height + 2 * oh) * width;
+                for (int ow = 0; ow < outWidth; ow += FourWindows)
+                {
+                    int block = Math.Min(ow, outWidth - FourWindows);
+                    int corner = start + 2 * block;
+                    var index = Vector128.Create(corner) + Vector128.Create(0, 2, 4, 6);
+                    var winner = Vector128.LoadUnsafe(ref w, (nuint)(o + block));
+                    var gradient = Vector128<float>.Zero + Vector128.LoadUnsafe(ref dy, (nuint)(o + block));
+                    var topLeft = Route(winner, index, gradient);
+                    var topRight = Route(winner, index + Vector128.Create(1), gradient);
+                    var bottomLeft = Route(winner, index + Vector128.Create(width), gradient);
+                    var bottomRight = Route(winner, index + Vector128.Create(width + 1), gradient);
+                    Sse.UnpackLow(topLeft, topRight).StoreUnsafe(ref dx, (nuint)corner);
+                    Sse.UnpackHigh(topLeft, topRight).StoreUnsafe(ref dx, (nuint)(corner + 4));
+                    Sse.UnpackLow(bottomLeft, bottomRight).StoreUnsafe(ref dx, (nuint)(corner + width));
+                    Sse.UnpackHigh(bottomLeft, bottomRight).StoreUnsafe(ref dx, (nuint)(corner + width + 4));
+                }
+            }
+        }
+    }
+
+    // gradient in the lanes whose winner is at index, +0 elsewhere.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Route(Vector128<int> winner, Vector128<int> index, Vector128<float> gradient) =>
+        Vector128.ConditionalSelect(Vector128.Equals(winner, index).AsSingle(), gradient, Vector128<float>.Zero);
 }
