@@ -19,12 +19,18 @@ namespace DistributedBackprop.Core.Layers;
 /// element's multiply-add chain through C, so this is the same chain over the whole batch as one GEMM would
 /// compute. No element's chain depends on where the group boundaries fall, so the groups are sized to share
 /// the batch evenly among the threads, and results are still bit-identical for any thread count.
+/// A weight gradient split by column rows (many rows, e.g. 3×3 over 32 channels) rebuilds each group's columns
+/// in backward, each thread only its own rows, into a block that stays in L2: cheaper than keeping the whole
+/// batch's columns from forward, which is tens of MB written to memory and read back twice. Few-row layers
+/// (a first layer) keep their small column matrices instead.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
-    // Columns per group: a (C·k·k × ~2048) column block of a 3×3 conv over 32 channels is about 2.4 MB, which
-    // stays in this machine's L2; a whole batch's column matrix streamed from memory halved the GEMM's speed.
-    private const int GroupColumnsTarget = 2048;
+    // Floats of a group's column block and product together, (C·k·k + filters)·samples·OH·OW, at most (while a
+    // group holds one sample): 640 KB, so that a thread's blocks and the GEMM's packed panels share its 1 MB L2.
+    // A 3×3 conv over 32 channels at 14×14 then takes 2 samples per group; a whole batch's column matrix
+    // streamed from memory halved the GEMM's speed.
+    private const int GroupFloatsTarget = 160 * 1024;
 
     private readonly int _filters;
     private readonly int _kernelSize;
@@ -51,7 +57,7 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // At most this many samples per group, from GroupColumnsTarget and the geometry.
+    // At most this many samples per group, from GroupFloatsTarget and the geometry.
     private int _maxGroupSamples;
 
     // The current pass's groups, and the samples of the largest (the others hold as many or one fewer): the
@@ -164,11 +170,12 @@ public sealed class Conv2D : Layer
         _outputView = output;
         _batch = batch;
 
-        // Training keeps every group's columns for the weight gradient; evaluation (often on large batches) only
-        // needs one column block per worker.
+        // Training keeps every group's columns for a weight gradient that reads them all (class remarks);
+        // otherwise, and in evaluation (often on large batches), one column block per worker.
         int groups = PlanGroups(batch, context.Threads);
-        _columnsKept = context.Training;
-        EnsureSlots(_columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads));
+        _columnsKept = context.Training && !SplitsWeightGradientByRows(context.Threads);
+        int slots = _columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads);
+        EnsureSlots(slots, slots);
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _forwardRange);
 
@@ -188,12 +195,16 @@ public sealed class Conv2D : Layer
 
         int batch = outputGradient.Shape[0];
         int groups = _groups;
-        if (!_columnsKept)
+        bool byRows = SplitsWeightGradientByRows(context.Threads);
+        if (!_columnsKept && !byRows)
         {
-            EnsureSlots(groups);
+            EnsureSlots(groups, groups);
             ParallelRanges.For(groups, context.Threads, _imageToColumnsRange);
             _columnsKept = true;
         }
+
+        // Worker blocks for the rows split and the input gradient; when the columns are kept, their slots.
+        EnsureSlots(_columnsKept ? groups : context.Threads, groups);
 
         _outputGradient = outputGradient;
         bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
@@ -216,16 +227,15 @@ public sealed class Conv2D : Layer
         // Few column rows (e.g. a first layer on one input channel: 9) would leave the GEMM's tiles mostly
         // padding and all but one thread idle; groups of 8 filters are then split among the threads instead, and
         // read dY in place. Either way each element is the same chain over the batch.
-        int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
         if (narrow)
         {
             int filterGroups = (_filters + 7) / 8;
             EnsurePackedGradient(ParallelRanges.Workers(filterGroups, context.Threads));
             ParallelRanges.For(filterGroups, context.Threads, _narrowWeightGradientRange);
         }
-        else if (rowTiles >= context.Threads)
+        else if (byRows)
         {
-            ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+            ParallelRanges.For(RowTiles, context.Threads, _weightGradientRange);
             TransposeWeightGradient();
         }
         else
@@ -243,6 +253,9 @@ public sealed class Conv2D : Layer
         _inputGradientView = inputGradient;
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _inputGradientRange);
+
+        // The input gradient's column blocks overwrote the workers' slots.
+        _columnsKept = false;
         _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;
@@ -271,7 +284,8 @@ public sealed class Conv2D : Layer
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
         _transposedWeightGradient = new float[_weight.Length];
-        _maxGroupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
+        _maxGroupSamples = Math.Max(
+            1, GroupFloatsTarget / ((_geometry.ColumnRows + _filters) * _geometry.ColumnCount));
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
@@ -378,7 +392,8 @@ public sealed class Conv2D : Layer
     // dWᵀ (C·k·k, filters) = the sum over groups, in group order, of columns_g · dY_gᵀ (class remarks). Computed
     // transposed so that a worker can own a run of its rows, contiguous in both columns_g and dWᵀ, through all
     // groups: one hand-off between threads per pass rather than one per group. Each element is the same chain
-    // of multiply-adds whichever worker owns its row.
+    // of multiply-adds whichever worker owns its row. The worker rebuilds its rows of each group's columns in
+    // its own slot, where they stay in L2 for the GEMM.
     private void WeightGradientRange(int worker, int firstTile, int endTile)
     {
         int rows = _geometry.ColumnRows;
@@ -390,10 +405,19 @@ public sealed class Conv2D : Layer
         }
 
         var target = _transposedWeightGradient.AsSpan(first * _filters, (end - first) * _filters);
+        var input = _input!.Span;
+        int positions = _geometry.ColumnCount;
+        int imageLength = _geometry.ImageLength;
         for (int g = 0; g < _groups; g++)
         {
-            int width = GroupSamples(g).Count * _geometry.ColumnCount;
-            var columns = GroupColumns(g, width).Slice(first * width, (end - first) * width);
+            var (firstSample, samples) = GroupSamples(g);
+            int width = samples * positions;
+            var columns = GroupColumns(worker, width)[..((end - first) * width)];
+            for (int i = 0; i < samples; i++)
+            {
+                var image = input.Slice((firstSample + i) * imageLength, imageLength);
+                Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], width, first, end);
+            }
 
             // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
             Gemm.Multiply(
@@ -508,7 +532,7 @@ public sealed class Conv2D : Layer
         {
             var (first, samples) = GroupSamples(g);
             int width = samples * positions;
-            var columns = GroupColumns(g, width);
+            var columns = GroupColumns(worker, width);
             var product = GroupProduct(g, width);
             Gemm.Multiply(
                 Transpose.Yes, Transpose.No, rows, width, _filters, weight, product, columns, threads: _gemmThreads);
@@ -520,6 +544,14 @@ public sealed class Conv2D : Layer
             }
         }
     }
+
+    // Whether the weight gradient is split among threads by column rows (see WeightGradientRange), the path
+    // that rebuilds the columns rather than keeping them.
+    private bool SplitsWeightGradientByRows(int threads) =>
+        !(_geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported)
+        && RowTiles >= threads;
+
+    private int RowTiles => (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
 
     private static int GemmThreads(int groups, int threads) =>
         Math.Max(1, threads / ParallelRanges.Workers(groups, threads));
@@ -553,10 +585,11 @@ public sealed class Conv2D : Layer
     private Span<float> GroupProduct(int slot, int width) =>
         _filterMajor.AsSpan(slot * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
 
-    private void EnsureSlots(int slots)
+    // Column slots and product slots; backward gathers every group's dY, so it needs a product slot per group.
+    private void EnsureSlots(int slots, int productSlots)
     {
         long columnLength = (long)_geometry.ColumnRows * slots * _groupSamples * _geometry.ColumnCount;
-        long productLength = (long)_filters * slots * _groupSamples * _geometry.ColumnCount;
+        long productLength = (long)_filters * productSlots * _groupSamples * _geometry.ColumnCount;
         if (_columns.Length < columnLength)
         {
             _columns = new float[checked((int)columnLength)];

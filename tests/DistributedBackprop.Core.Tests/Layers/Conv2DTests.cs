@@ -115,6 +115,41 @@ public sealed class Conv2DTests
         }
     }
 
+    // Four input channels give 36 column rows: up to 3 threads split the weight gradient by rows, rebuilding each
+    // group's columns in backward (with the strided im2col too), and more threads split it by filters over the
+    // columns forward kept. 30×30 images over a batch of 9 make several groups. Every path must give the bits of
+    // one thread, after a training or an evaluation-mode forward.
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    public void ForwardBackward_ManyColumnRows_ThreadCountsBitIdentical(int stride, bool training)
+    {
+        const int batch = 9;
+        int[] sampleShape = [4, 30, 30];
+        float[]? referenceOutput = null;
+        float[]? referenceInputGradient = null;
+        float[]? referenceGradients = null;
+        foreach (int threads in new[] { 1, 2, 3, 4, 5 })
+        {
+            var harness = new LayerHarness(new Conv2D(6, 3, stride, 1), sampleShape);
+            var input = LayerHarness.RandomTensor(31, ShapeUtil.WithBatch(batch, sampleShape));
+            var outputGradient = LayerHarness.RandomTensor(
+                32, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+            var context = LayerHarness.Context(batch, training: training, threads: threads);
+
+            var output = harness.Layer.Forward(input, context).Span.ToArray();
+            var inputGradient = harness.Layer.Backward(outputGradient, context, true)!.Span.ToArray();
+
+            referenceOutput ??= output;
+            referenceInputGradient ??= inputGradient;
+            referenceGradients ??= harness.Gradients.ToArray();
+            Assert.Equal(referenceOutput, output);
+            Assert.Equal(referenceInputGradient, inputGradient);
+            Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
     // The bias gradient is taken from row sums during the gather of dY (input gradient wanted, or many column
     // rows) or read from dY directly (first layer): either way Σ over samples, in double, of each row's
     // fixed-lane float sum.
