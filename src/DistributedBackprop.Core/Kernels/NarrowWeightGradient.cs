@@ -34,6 +34,8 @@ internal static unsafe class NarrowWeightGradient
     /// <param name="columns">(rows, columnStride); sample i's positions at [i·positions, (i + 1)·positions).</param>
     /// <param name="weightGradient">dW: (filters, rows).</param>
     /// <param name="packed">Scratch of at least 8·positions floats.</param>
+    /// <param name="rowSums">Empty, or (samples, filters): receives <see cref="OrderedSum.Sum"/> of each row of
+    /// dY in the filter range, taken while the row is in L1 (for the bias gradient).</param>
     public static void Accumulate(
         ReadOnlySpan<float> outputGradient,
         int samples,
@@ -46,7 +48,8 @@ internal static unsafe class NarrowWeightGradient
         int firstFilter,
         int endFilter,
         bool accumulate,
-        Span<float> packed)
+        Span<float> packed,
+        Span<float> rowSums = default)
     {
         Debug.Assert(IsSupported);
         Debug.Assert(rows is > 0 and <= MaxRows);
@@ -72,6 +75,15 @@ internal static unsafe class NarrowWeightGradient
 
                 for (int b = 0; b < samples; b++)
                 {
+                    if (!rowSums.IsEmpty)
+                    {
+                        for (int j = 0; j < count; j++)
+                        {
+                            var row = outputGradient.Slice((b * filters + f + j) * positions, positions);
+                            rowSums[b * filters + f + j] = OrderedSum.Sum(row);
+                        }
+                    }
+
                     Pack(dy + ((long)b * filters + f) * positions, positions, count, pack);
                     float* sample = x + (long)b * positions;
 

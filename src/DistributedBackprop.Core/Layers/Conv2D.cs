@@ -45,7 +45,6 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _narrowWeightGradientRange;
     private readonly Action<int, int, int> _imageToColumnsRange;
     private readonly Action<int, int, int> _gatherGradientRange;
-    private readonly Action<int, int, int> _biasGradientRange;
 
     // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
     // compute alone.
@@ -77,8 +76,12 @@ public sealed class Conv2D : Layer
     // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
     private float[] _transposedWeightGradient = [];
 
-    // OrderedSum of each (sample, filter) row of dY, (batch, filters), taken by the gather for the bias gradient.
+    // OrderedSum of each (sample, filter) row of dY, (batch, filters), taken by the gather or the narrow weight
+    // gradient for the bias gradient.
     private float[] _rowSums = [];
+
+    // Whether the narrow weight gradient takes the row sums (no gather in this backward).
+    private bool _narrowRowSums;
 
     // Per worker of a narrow weight gradient: 8 filters' dY of one sample, transposed (OH·OW, 8).
     private float[][] _packedGradient = [];
@@ -129,7 +132,6 @@ public sealed class Conv2D : Layer
         _narrowWeightGradientRange = NarrowWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
-        _biasGradientRange = BiasGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -209,19 +211,16 @@ public sealed class Conv2D : Layer
         _outputGradient = outputGradient;
         bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
         bool gather = !narrow || needInputGradient;
+        if (_rowSums.Length < batch * _filters)
+        {
+            _rowSums = new float[batch * _filters];
+        }
+
+        // The bias gradient's row sums come from the gather, or else from the narrow kernel.
+        _narrowRowSums = !gather;
         if (gather)
         {
-            if (_rowSums.Length < batch * _filters)
-            {
-                _rowSums = new float[batch * _filters];
-            }
-
             ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
-            BiasGradientFromRowSums();
-        }
-        else
-        {
-            ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
         }
 
         // Few column rows (e.g. a first layer on one input channel: 9) would leave the GEMM's tiles mostly
@@ -242,6 +241,8 @@ public sealed class Conv2D : Layer
         {
             ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
         }
+
+        BiasGradientFromRowSums();
 
         if (!needInputGradient)
         {
@@ -373,7 +374,8 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // db[f] = Σ over samples in order of the row sums the gather took, in double: BiasGradientRange's bits.
+    // db[f] = Σ over samples in order, in double, of the fixed-lane sums (OrderedSum) of the rows dY[b, f, :]
+    // that the gather or the narrow weight gradient took.
     private void BiasGradientFromRowSums()
     {
         var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
@@ -471,7 +473,8 @@ public sealed class Conv2D : Layer
                 firstFilter,
                 endFilter,
                 accumulate: g > 0,
-                _packedGradient[worker]);
+                _packedGradient[worker],
+                _narrowRowSums ? _rowSums.AsSpan(first * _filters, samples * _filters) : default);
         }
     }
 
@@ -498,25 +501,6 @@ public sealed class Conv2D : Layer
             {
                 weightGradient[f * rows + r] = _transposedWeightGradient[r * _filters + f];
             }
-        }
-    }
-
-    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double; filters
-    // [firstFilter, endFilter) only, each summed whole by one worker.
-    private void BiasGradientRange(int worker, int firstFilter, int endFilter)
-    {
-        var outputGradient = _outputGradient!.Span;
-        int positions = _geometry.ColumnCount;
-        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        for (int f = firstFilter; f < endFilter; f++)
-        {
-            double sum = 0;
-            for (int b = 0; b < _batch; b++)
-            {
-                sum += OrderedSum.Sum(outputGradient.Slice((b * _filters + f) * positions, positions));
-            }
-
-            biasGradient[f] = (float)sum;
         }
     }
 
