@@ -113,6 +113,16 @@ internal static class CnnProfile
             Transpose.No, Transpose.Yes, filters, rows, width, product, columns, weightGradient, threads: threads));
         double inputGemm = Timing.MedianSeconds(() => Gemm.Multiply(
             Transpose.Yes, Transpose.No, rows, width, filters, weight, product, columns, threads: threads));
+        // Few-row convolutions compute dW with NarrowWeightGradient instead (split by groups of 8 filters).
+        double narrowWeight = double.NaN;
+        if (rows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported)
+        {
+            var packed = new float[8 * g.ColumnCount];
+            narrowWeight = Timing.MedianSeconds(() => NarrowWeightGradient.Accumulate(
+                product, microBatch, filters, g.ColumnCount, columns, rows, width, weightGradient, 0, filters,
+                accumulate: false, packed));
+        }
+
         var image = Filled(g.ImageLength);
         var sampleColumns = new float[rows * g.ColumnCount];
         double im2col = Timing.MedianSeconds(() =>
@@ -134,6 +144,12 @@ internal static class CnnProfile
         double flops = 2.0 * filters * rows * width;
         Report(context, $"{name} GEMM fwd", forward * 1e3 * microBatches, flops / forward / 1e9);
         Report(context, $"{name} GEMM dW", weightGemm * 1e3 * microBatches, flops / weightGemm / 1e9);
+        if (!double.IsNaN(narrowWeight))
+        {
+            Report(
+                context, $"{name} narrow dW (1 thread)", narrowWeight * 1e3 * microBatches, flops / narrowWeight / 1e9);
+        }
+
         Report(context, $"{name} GEMM dX", inputGemm * 1e3 * microBatches, flops / inputGemm / 1e9);
         Report(context, $"{name} im2col (1 thread)", im2col * 1e3 * microBatches);
         Report(context, $"{name} col2im (1 thread)", col2im * 1e3 * microBatches);

@@ -134,9 +134,10 @@ internal static unsafe class GemmPacking
         new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
     }
 
-    // Transposes the 8×8 block at source (row stride sourceStride) into destination (destinationStride).
+    /// <summary>Transposes the 8×8 block at source (row stride sourceStride) into destination
+    /// (destinationStride). Needs AVX.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
+    internal static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
     {
         var r0 = Vector256.Load(source);
         var r1 = Vector256.Load(source + sourceStride);

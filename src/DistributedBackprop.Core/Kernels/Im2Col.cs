@@ -26,25 +26,46 @@ public static class Im2Col
         in ConvGeometry geometry,
         ReadOnlySpan<float> image,
         Span<float> columns,
-        int rowStride)
+        int rowStride) =>
+        ImageToColumns(geometry, image, columns, rowStride, 0, geometry.ColumnRows);
+
+    /// <summary>
+    /// As <see cref="ImageToColumns(in ConvGeometry, ReadOnlySpan{float}, Span{float}, int)"/> for the column
+    /// rows [firstRow, endRow) only, written from the start of <paramref name="columns"/>: the block of rows one
+    /// thread of a weight gradient split by rows needs.
+    /// </summary>
+    public static void ImageToColumns(
+        in ConvGeometry geometry,
+        ReadOnlySpan<float> image,
+        Span<float> columns,
+        int rowStride,
+        int firstRow,
+        int endRow)
     {
         Debug.Assert(image.Length >= geometry.ImageLength);
         Debug.Assert(rowStride >= geometry.ColumnCount);
-        Debug.Assert(columns.Length >= (geometry.ColumnRows - 1) * rowStride + geometry.ColumnCount);
+        Debug.Assert(0 <= firstRow && firstRow < endRow && endRow <= geometry.ColumnRows);
+        Debug.Assert(columns.Length >= (endRow - firstRow - 1) * rowStride + geometry.ColumnCount);
 
         int k = geometry.Kernel;
         int outHeight = geometry.OutHeight;
         int outWidth = geometry.OutWidth;
         bool same = IsSameSize(geometry);
-        int row = 0;
-        for (int c = 0; c < geometry.Channels; c++)
+        int firstChannel = firstRow / (k * k);
+        int row = firstChannel * k * k;
+        for (int c = firstChannel; c < geometry.Channels && row < endRow; c++)
         {
             var plane = image.Slice(c * geometry.Height * geometry.Width, geometry.Height * geometry.Width);
             for (int ki = 0; ki < k; ki++)
             {
                 for (int kj = 0; kj < k; kj++, row++)
                 {
-                    var target = columns.Slice(row * rowStride, outHeight * outWidth);
+                    if (row < firstRow || row >= endRow)
+                    {
+                        continue;
+                    }
+
+                    var target = columns.Slice((row - firstRow) * rowStride, outHeight * outWidth);
                     if (same)
                     {
                         PackRowSameSize(geometry, plane, ki - geometry.Padding, kj - geometry.Padding, target);

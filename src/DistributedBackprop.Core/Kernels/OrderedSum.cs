@@ -106,8 +106,9 @@ public static class OrderedSum
         return Join(lanes);
     }
 
-    // Balanced pairwise tree over the 16 lanes, fixed shape.
-    private static float Join(Span<float> lanes)
+    /// <summary>Joins 16 lanes as the sums above do: a balanced pairwise tree of fixed shape. For kernels that
+    /// fuse one of these sums into another pass; overwrites <paramref name="lanes"/>.</summary>
+    internal static float Join(Span<float> lanes)
     {
         for (int width = Lanes / 2; width >= 1; width /= 2)
         {

@@ -20,8 +20,9 @@ namespace DistributedBackprop.Core.Layers;
 /// fixed float lanes (<see cref="OrderedSum"/>) and across rows in double in sample order, one channel per
 /// worker, so results are bit-identical for any thread count.
 /// When a model follows this layer with a <see cref="ReLU"/>, the two are fused (<see cref="LayerFusion"/>): this
-/// layer applies max(y, 0) while each row is still in cache and masks the incoming gradient itself, and the
-/// ReLU passes tensors through; the bits are those of the two layers apart.
+/// layer applies max(y, 0) while each row is still in cache and masks the incoming gradient itself (where y,
+/// recomputed from x in the same pass as x̂, is positive: the output is not read back), and the ReLU passes
+/// tensors through; the bits are those of the two layers apart.
 /// </remarks>
 public sealed class BatchNorm : Layer
 {
@@ -52,6 +53,10 @@ public sealed class BatchNorm : Layer
     private float[] _normalizeMean = [];
     private float[] _normalizeScale = [];
 
+    // The γ and β of the last forward, so that a fused ReLU's backward recomputes the same y.
+    private float[] _normalizeGamma = [];
+    private float[] _normalizeBeta = [];
+
     // Per worker of a backward: one channel's x̂, (batch, spatial), recomputed from the input.
     private float[][] _normalizedScratch = [];
 
@@ -61,7 +66,6 @@ public sealed class BatchNorm : Layer
     private Tensor? _outputGradient;
     private Tensor? _inputGradientView;
     private Tensor? _maskedGradientView;
-    private Tensor? _lastOutput;
     private float _batchFraction;
     private bool _lastTraining;
 
@@ -140,7 +144,6 @@ public sealed class BatchNorm : Layer
         ParallelRanges.For(_channels, context.Threads, range);
 
         _outputView = null;
-        _lastOutput = output;
         return output;
     }
 
@@ -199,6 +202,8 @@ public sealed class BatchNorm : Layer
         _inverseStd = new double[_channels];
         _normalizeMean = new float[_channels];
         _normalizeScale = new float[_channels];
+        _normalizeGamma = new float[_channels];
+        _normalizeBeta = new float[_channels];
         _gamma = parameters.Add("gamma", ParameterKind.Bias, _channels);
         _beta = parameters.Add("beta", ParameterKind.Bias, _channels);
         _runningMean = parameters.Add("running_mean", ParameterKind.RunningStatistic, _momentum, _channels);
@@ -263,6 +268,8 @@ public sealed class BatchNorm : Layer
         float beta = Slice(_parameters, _beta)[c];
         _normalizeMean[c] = (float)mean;
         _normalizeScale[c] = (float)inverseStd;
+        _normalizeGamma[c] = gamma;
+        _normalizeBeta[c] = beta;
 
         for (int b = 0; b < batch; b++)
         {
@@ -278,7 +285,9 @@ public sealed class BatchNorm : Layer
 
     private void BackwardRange(int worker, int first, int end)
     {
-        var outputGradient = _reluFused ? _maskedGradientView!.Span : _outputGradient!.Span;
+        // With a fused ReLU, the gradient the sums and the input gradient use is the masked one.
+        var incoming = _outputGradient!.Span;
+        var outputGradient = _reluFused ? _maskedGradientView!.Span : incoming;
         var input = _input!.Span;
         var normalized = _normalizedScratch[worker].AsSpan();
         int batch = _outputGradient!.Shape[0];
@@ -288,17 +297,24 @@ public sealed class BatchNorm : Layer
 
         for (int c = first; c < end; c++)
         {
-            if (_reluFused)
-            {
-                MaskChannel(c);
-            }
-
             double sumGradient = 0;
             double sumGradientTimesNormalized = 0;
             for (int b = 0; b < batch; b++)
             {
-                var dy = Row(outputGradient, b, c);
                 var xHat = normalized.Slice(b * _spatial, _spatial);
+                if (_reluFused)
+                {
+                    // The fused ReLU's mask from y recomputed from x, rather than read back from the output.
+                    BatchNormKernels.MaskedGradientSums(
+                        Row(input, b, c), Row(incoming, b, c), _normalizeMean[c], _normalizeScale[c],
+                        _normalizeGamma[c], _normalizeBeta[c], xHat, Row(outputGradient, b, c), out float sum,
+                        out float dot);
+                    sumGradient += sum;
+                    sumGradientTimesNormalized += dot;
+                    continue;
+                }
+
+                var dy = Row(outputGradient, b, c);
                 BatchNormKernels.Standardize(Row(input, b, c), _normalizeMean[c], _normalizeScale[c], xHat);
                 sumGradient += OrderedSum.Sum(dy);
                 sumGradientTimesNormalized += OrderedSum.Dot(dy, xHat);
@@ -310,20 +326,6 @@ public sealed class BatchNorm : Layer
             {
                 InputGradient(c, normalized, sumGradient / count, sumGradientTimesNormalized / count);
             }
-        }
-    }
-
-    // The fused ReLU's backward for channel c: the gradient where this layer's output is positive, else the
-    // gradient times 0, as the ReLU layer computes it.
-    private void MaskChannel(int c)
-    {
-        var output = _lastOutput!.Span;
-        var outputGradient = _outputGradient!.Span;
-        var masked = _maskedGradientView!.Span;
-        for (int b = 0; b < _outputGradient.Shape[0]; b++)
-        {
-            ElementwiseActivation.ScaleWhereNotPositive(
-                Row(output, b, c), Row(outputGradient, b, c), 0f, Row(masked, b, c));
         }
     }
 

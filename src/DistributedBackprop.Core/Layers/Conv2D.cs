@@ -19,12 +19,18 @@ namespace DistributedBackprop.Core.Layers;
 /// element's multiply-add chain through C, so this is the same chain over the whole batch as one GEMM would
 /// compute. No element's chain depends on where the group boundaries fall, so the groups are sized to share
 /// the batch evenly among the threads, and results are still bit-identical for any thread count.
+/// A weight gradient split by column rows (many rows, e.g. 3×3 over 32 channels) rebuilds each group's columns
+/// in backward, each thread only its own rows, into a block that stays in L2: cheaper than keeping the whole
+/// batch's columns from forward, which is tens of MB written to memory and read back twice. Few-row layers
+/// (a first layer) keep their small column matrices instead.
 /// </remarks>
 public sealed class Conv2D : Layer
 {
-    // Columns per group: a (C·k·k × ~2048) column block of a 3×3 conv over 32 channels is about 2.4 MB, which
-    // stays in this machine's L2; a whole batch's column matrix streamed from memory halved the GEMM's speed.
-    private const int GroupColumnsTarget = 2048;
+    // Floats of a group's column block and product together, (C·k·k + filters)·samples·OH·OW, at most (while a
+    // group holds one sample): 640 KB, so that a thread's blocks and the GEMM's packed panels share its 1 MB L2.
+    // A 3×3 conv over 32 channels at 14×14 then takes 2 samples per group; a whole batch's column matrix
+    // streamed from memory halved the GEMM's speed.
+    private const int GroupFloatsTarget = 160 * 1024;
 
     private readonly InitKind _init;
     private readonly int _filters;
@@ -37,9 +43,9 @@ public sealed class Conv2D : Layer
     private readonly Action<int, int, int> _inputGradientRange;
     private readonly Action<int, int, int> _weightGradientRange;
     private readonly Action<int, int, int> _filterWeightGradientRange;
+    private readonly Action<int, int, int> _narrowWeightGradientRange;
     private readonly Action<int, int, int> _imageToColumnsRange;
     private readonly Action<int, int, int> _gatherGradientRange;
-    private readonly Action<int, int, int> _biasGradientRange;
 
     // Rows of dWᵀ per unit of work: the GEMM's micro-tile height, so no worker computes padding it would not
     // compute alone.
@@ -51,7 +57,7 @@ public sealed class Conv2D : Layer
     private float[] _parameters = [];
     private float[] _gradients = [];
 
-    // At most this many samples per group, from GroupColumnsTarget and the geometry.
+    // At most this many samples per group, from GroupFloatsTarget and the geometry.
     private int _maxGroupSamples;
 
     // The current pass's groups, and the samples of the largest (the others hold as many or one fewer): the
@@ -70,6 +76,16 @@ public sealed class Conv2D : Layer
 
     // dWᵀ: (C·k·k, filters), accumulated over groups; see WeightGradientRange.
     private float[] _transposedWeightGradient = [];
+
+    // OrderedSum of each (sample, filter) row of dY, (batch, filters), taken by the gather or the narrow weight
+    // gradient for the bias gradient.
+    private float[] _rowSums = [];
+
+    // Whether the narrow weight gradient takes the row sums (no gather in this backward).
+    private bool _narrowRowSums;
+
+    // Per worker of a narrow weight gradient: 8 filters' dY of one sample, transposed (OH·OW, 8).
+    private float[][] _packedGradient = [];
 
     // State of the pass in progress, read by the range delegates.
     private Tensor? _input;
@@ -120,9 +136,9 @@ public sealed class Conv2D : Layer
         _inputGradientRange = InputGradientRange;
         _weightGradientRange = WeightGradientRange;
         _filterWeightGradientRange = FilterWeightGradientRange;
+        _narrowWeightGradientRange = NarrowWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
-        _biasGradientRange = BiasGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -172,11 +188,12 @@ public sealed class Conv2D : Layer
         _outputView = output;
         _batch = batch;
 
-        // Training keeps every group's columns for the weight gradient; evaluation (often on large batches) only
-        // needs one column block per worker.
+        // Training keeps every group's columns for a weight gradient that reads them all (class remarks);
+        // otherwise, and in evaluation (often on large batches), one column block per worker.
         int groups = PlanGroups(batch, context.Threads);
-        _columnsKept = context.Training;
-        EnsureSlots(_columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads));
+        _columnsKept = context.Training && !SplitsWeightGradientByRows(context.Threads);
+        int slots = _columnsKept ? groups : ParallelRanges.Workers(groups, context.Threads);
+        EnsureSlots(slots, slots);
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _forwardRange);
 
@@ -196,29 +213,53 @@ public sealed class Conv2D : Layer
 
         int batch = outputGradient.Shape[0];
         int groups = _groups;
-        if (!_columnsKept)
+        bool byRows = SplitsWeightGradientByRows(context.Threads);
+        if (!_columnsKept && !byRows)
         {
-            EnsureSlots(groups);
+            EnsureSlots(groups, groups);
             ParallelRanges.For(groups, context.Threads, _imageToColumnsRange);
             _columnsKept = true;
         }
 
-        _outputGradient = outputGradient;
-        ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
+        // Worker blocks for the rows split and the input gradient; when the columns are kept, their slots.
+        EnsureSlots(_columnsKept ? groups : context.Threads, groups);
 
-        // Few column rows (e.g. a first layer on one input channel: 9) would leave all but one thread idle; the
-        // filters are then split instead. Either way each element is the same chain over the batch.
-        int rowTiles = (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
-        if (rowTiles >= context.Threads)
+        _outputGradient = outputGradient;
+        bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
+        bool gather = !narrow || needInputGradient;
+        if (_rowSums.Length < batch * _filters)
         {
-            ParallelRanges.For(rowTiles, context.Threads, _weightGradientRange);
+            _rowSums = new float[batch * _filters];
+        }
+
+        // The bias gradient's row sums come from the gather, or else from the narrow kernel.
+        _narrowRowSums = !gather;
+        if (gather)
+        {
+            ParallelRanges.For(groups, context.Threads, _gatherGradientRange);
+        }
+
+        // Few column rows (e.g. a first layer on one input channel: 9) would leave the GEMM's tiles mostly
+        // padding and all but one thread idle; groups of 8 filters are then split among the threads instead, and
+        // read dY in place. Either way each element is the same chain over the batch.
+        if (narrow)
+        {
+            int filterGroups = (_filters + 7) / 8;
+            EnsurePackedGradient(ParallelRanges.Workers(filterGroups, context.Threads));
+            ParallelRanges.For(filterGroups, context.Threads, _narrowWeightGradientRange);
+        }
+        else if (byRows)
+        {
+            ParallelRanges.For(RowTiles, context.Threads, _weightGradientRange);
             TransposeWeightGradient();
         }
         else
         {
             ParallelRanges.For(_filters, context.Threads, _filterWeightGradientRange);
         }
-        ParallelRanges.For(_filters, context.Threads, _biasGradientRange);
+
+        BiasGradientFromRowSums();
+
         if (!needInputGradient)
         {
             _outputGradient = null;
@@ -229,6 +270,9 @@ public sealed class Conv2D : Layer
         _inputGradientView = inputGradient;
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _inputGradientRange);
+
+        // The input gradient's column blocks overwrote the workers' slots.
+        _columnsKept = false;
         _outputGradient = null;
         _inputGradientView = null;
         return inputGradient;
@@ -257,7 +301,8 @@ public sealed class Conv2D : Layer
 
         _weight = parameters.Add("weight", ParameterKind.Weight, _filters, inputShape[0], _kernelSize, _kernelSize);
         _transposedWeightGradient = new float[_weight.Length];
-        _maxGroupSamples = Math.Max(1, GroupColumnsTarget / _geometry.ColumnCount);
+        _maxGroupSamples = Math.Max(
+            1, GroupFloatsTarget / ((_geometry.ColumnRows + _filters) * _geometry.ColumnCount));
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
@@ -325,7 +370,8 @@ public sealed class Conv2D : Layer
         }
     }
 
-    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW).
+    // dY (batch, filters, OH·OW) → group g's (filters, samples·OH·OW), and each row's fixed-lane sum for the bias
+    // gradient while the row is in L1.
     private void GatherGradient(ReadOnlySpan<float> outputGradient, int g)
     {
         var (first, samples) = GroupSamples(g);
@@ -336,16 +382,36 @@ public sealed class Conv2D : Layer
         {
             for (int f = 0; f < _filters; f++)
             {
-                outputGradient.Slice(((first + i) * _filters + f) * positions, positions)
-                    .CopyTo(product.Slice(f * width + i * positions, positions));
+                int row = (first + i) * _filters + f;
+                var source = outputGradient.Slice(row * positions, positions);
+                _rowSums[row] = OrderedSum.Sum(source);
+                source.CopyTo(product.Slice(f * width + i * positions, positions));
             }
+        }
+    }
+
+    // db[f] = Σ over samples in order, in double, of the fixed-lane sums (OrderedSum) of the rows dY[b, f, :]
+    // that the gather or the narrow weight gradient took.
+    private void BiasGradientFromRowSums()
+    {
+        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
+        for (int f = 0; f < _filters; f++)
+        {
+            double sum = 0;
+            for (int b = 0; b < _batch; b++)
+            {
+                sum += _rowSums[b * _filters + f];
+            }
+
+            biasGradient[f] = (float)sum;
         }
     }
 
     // dWᵀ (C·k·k, filters) = the sum over groups, in group order, of columns_g · dY_gᵀ (class remarks). Computed
     // transposed so that a worker can own a run of its rows, contiguous in both columns_g and dWᵀ, through all
     // groups: one hand-off between threads per pass rather than one per group. Each element is the same chain
-    // of multiply-adds whichever worker owns its row.
+    // of multiply-adds whichever worker owns its row. The worker rebuilds its rows of each group's columns in
+    // its own slot, where they stay in L2 for the GEMM.
     private void WeightGradientRange(int worker, int firstTile, int endTile)
     {
         int rows = _geometry.ColumnRows;
@@ -357,10 +423,19 @@ public sealed class Conv2D : Layer
         }
 
         var target = _transposedWeightGradient.AsSpan(first * _filters, (end - first) * _filters);
+        var input = _input!.Span;
+        int positions = _geometry.ColumnCount;
+        int imageLength = _geometry.ImageLength;
         for (int g = 0; g < _groups; g++)
         {
-            int width = GroupSamples(g).Count * _geometry.ColumnCount;
-            var columns = GroupColumns(g, width).Slice(first * width, (end - first) * width);
+            var (firstSample, samples) = GroupSamples(g);
+            int width = samples * positions;
+            var columns = GroupColumns(worker, width)[..((end - first) * width)];
+            for (int i = 0; i < samples; i++)
+            {
+                var image = input.Slice((firstSample + i) * imageLength, imageLength);
+                Im2Col.ImageToColumns(_geometry, image, columns[(i * positions)..], width, first, end);
+            }
 
             // (rows, samples·OH·OW) · (samples·OH·OW, filters) = (rows, filters)
             Gemm.Multiply(
@@ -388,6 +463,50 @@ public sealed class Conv2D : Layer
         }
     }
 
+    // dW (filters, C·k·k) for the filters of groups of 8 [firstGroup, endGroup), by NarrowWeightGradient: the
+    // groups of samples in order, each continuing the chains through dW.
+    private void NarrowWeightGradientRange(int worker, int firstGroup, int endGroup)
+    {
+        int rows = _geometry.ColumnRows;
+        int positions = _geometry.ColumnCount;
+        int firstFilter = firstGroup * 8;
+        int endFilter = Math.Min(_filters, endGroup * 8);
+        var outputGradient = _outputGradient!.Span;
+        var weightGradient = _gradients.AsSpan(_weight!.Offset, _weight.Length);
+        for (int g = 0; g < _groups; g++)
+        {
+            var (first, samples) = GroupSamples(g);
+            int width = samples * positions;
+            NarrowWeightGradient.Accumulate(
+                outputGradient.Slice(first * _filters * positions, samples * _filters * positions),
+                samples,
+                _filters,
+                positions,
+                GroupColumns(g, width),
+                rows,
+                width,
+                weightGradient,
+                firstFilter,
+                endFilter,
+                accumulate: g > 0,
+                _packedGradient[worker],
+                _narrowRowSums ? _rowSums.AsSpan(first * _filters, samples * _filters) : default);
+        }
+    }
+
+    private void EnsurePackedGradient(int workers)
+    {
+        int length = 8 * _geometry.ColumnCount;
+        if (_packedGradient.Length < workers)
+        {
+            _packedGradient = new float[workers][];
+            for (int w = 0; w < workers; w++)
+            {
+                _packedGradient[w] = new float[length];
+            }
+        }
+    }
+
     private void TransposeWeightGradient()
     {
         int rows = _geometry.ColumnRows;
@@ -398,25 +517,6 @@ public sealed class Conv2D : Layer
             {
                 weightGradient[f * rows + r] = _transposedWeightGradient[r * _filters + f];
             }
-        }
-    }
-
-    // db[f] = Σ over samples in order of the fixed-lane sum of dY[b, f, :], accumulated in double; filters
-    // [firstFilter, endFilter) only, each summed whole by one worker.
-    private void BiasGradientRange(int worker, int firstFilter, int endFilter)
-    {
-        var outputGradient = _outputGradient!.Span;
-        int positions = _geometry.ColumnCount;
-        var biasGradient = _gradients.AsSpan(_bias!.Offset, _filters);
-        for (int f = firstFilter; f < endFilter; f++)
-        {
-            double sum = 0;
-            for (int b = 0; b < _batch; b++)
-            {
-                sum += OrderedSum.Sum(outputGradient.Slice((b * _filters + f) * positions, positions));
-            }
-
-            biasGradient[f] = (float)sum;
         }
     }
 
@@ -432,7 +532,7 @@ public sealed class Conv2D : Layer
         {
             var (first, samples) = GroupSamples(g);
             int width = samples * positions;
-            var columns = GroupColumns(g, width);
+            var columns = GroupColumns(worker, width);
             var product = GroupProduct(g, width);
             Gemm.Multiply(
                 Transpose.Yes, Transpose.No, rows, width, _filters, weight, product, columns, threads: _gemmThreads);
@@ -444,6 +544,14 @@ public sealed class Conv2D : Layer
             }
         }
     }
+
+    // Whether the weight gradient is split among threads by column rows (see WeightGradientRange), the path
+    // that rebuilds the columns rather than keeping them.
+    private bool SplitsWeightGradientByRows(int threads) =>
+        !(_geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported)
+        && RowTiles >= threads;
+
+    private int RowTiles => (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
 
     private static int GemmThreads(int groups, int threads) =>
         Math.Max(1, threads / ParallelRanges.Workers(groups, threads));
@@ -477,10 +585,11 @@ public sealed class Conv2D : Layer
     private Span<float> GroupProduct(int slot, int width) =>
         _filterMajor.AsSpan(slot * _filters * _groupSamples * _geometry.ColumnCount, _filters * width);
 
-    private void EnsureSlots(int slots)
+    // Column slots and product slots; backward gathers every group's dY, so it needs a product slot per group.
+    private void EnsureSlots(int slots, int productSlots)
     {
         long columnLength = (long)_geometry.ColumnRows * slots * _groupSamples * _geometry.ColumnCount;
-        long productLength = (long)_filters * slots * _groupSamples * _geometry.ColumnCount;
+        long productLength = (long)_filters * productSlots * _groupSamples * _geometry.ColumnCount;
         if (_columns.Length < columnLength)
         {
             _columns = new float[checked((int)columnLength)];

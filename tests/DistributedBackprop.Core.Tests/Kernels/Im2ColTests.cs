@@ -46,6 +46,36 @@ public sealed class Im2ColTests
         }
     }
 
+    // A row range (as one thread of a weight gradient split by rows builds it), into a wider matrix: the same
+    // rows as the whole column matrix, written from the start of the block, and nothing past the range.
+    [Theory]
+    [InlineData(4, 6, 6, 3, 1, 1, 0, 36)]
+    [InlineData(4, 6, 6, 3, 1, 1, 14, 28)]
+    [InlineData(3, 8, 6, 3, 2, 1, 5, 23)]
+    [InlineData(2, 5, 7, 3, 1, 0, 17, 18)]
+    public void ImageToColumns_RowRange_MatchesThoseRowsOfTheWholeMatrix(
+        int channels, int height, int width, int kernel, int stride, int padding, int firstRow, int endRow)
+    {
+        var g = new ConvGeometry(channels, height, width, kernel, stride, padding);
+        var image = RandomValues(g.ImageLength, 5);
+        var whole = new float[g.ColumnRows * g.ColumnCount];
+        int rowStride = g.ColumnCount + 3;
+        var block = RandomValues(g.ColumnRows * rowStride, 6);
+        var untouched = block.ToArray();
+
+        Im2Col.ImageToColumns(g, image, whole);
+        Im2Col.ImageToColumns(g, image, block, rowStride, firstRow, endRow);
+
+        for (int r = 0; r < g.ColumnRows; r++)
+        {
+            var actual = block.AsSpan(r * rowStride, g.ColumnCount).ToArray();
+            var expected = r < endRow - firstRow
+                ? whole.AsSpan((firstRow + r) * g.ColumnCount, g.ColumnCount).ToArray()
+                : untouched.AsSpan(r * rowStride, g.ColumnCount).ToArray();
+            Assert.Equal(expected, actual);
+        }
+    }
+
     // col2im is the transpose of im2col: <im2col(x), y> = <x, col2im(y)> for any x and y.
     [Theory]
     [InlineData(2, 5, 7, 3, 1, 0)]

@@ -1,3 +1,4 @@
+using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Layers;
 using DistributedBackprop.Core.Parameters;
 using DistributedBackprop.Core.Tensors;
@@ -87,8 +88,9 @@ public sealed class Conv2DTests
         }
     }
 
-    // One input channel gives 9 column rows, fewer than a GEMM tile: with several threads the weight gradient is
-    // split by filters instead of by column rows, and 28×28 images over a batch of 9 make several uneven groups.
+    // One input channel gives 9 column rows, fewer than a GEMM tile: the weight gradient is split by groups of 8
+    // filters instead of by column rows (20 filters: two whole groups and a partial one), and 28×28 images over
+    // a batch of 9 make several uneven groups of samples.
     [Fact]
     public void ForwardBackward_OneInputChannel_ThreadCountsBitIdentical()
     {
@@ -98,7 +100,7 @@ public sealed class Conv2DTests
         float[]? referenceGradients = null;
         foreach (int threads in new[] { 1, 2, 3, 5 })
         {
-            var harness = new LayerHarness(new Conv2D(7, 3, 1, 1), sampleShape);
+            var harness = new LayerHarness(new Conv2D(20, 3, 1, 1), sampleShape);
             var input = LayerHarness.RandomTensor(3, ShapeUtil.WithBatch(batch, sampleShape));
             var outputGradient = LayerHarness.RandomTensor(4, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
             var context = LayerHarness.Context(batch, threads: threads);
@@ -110,6 +112,75 @@ public sealed class Conv2DTests
             referenceGradients ??= harness.Gradients.ToArray();
             Assert.Equal(referenceOutput, output);
             Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
+    // Four input channels give 36 column rows: up to 3 threads split the weight gradient by rows, rebuilding each
+    // group's columns in backward (with the strided im2col too), and more threads split it by filters over the
+    // columns forward kept. 30×30 images over a batch of 9 make several groups. Every path must give the bits of
+    // one thread, after a training or an evaluation-mode forward.
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    public void ForwardBackward_ManyColumnRows_ThreadCountsBitIdentical(int stride, bool training)
+    {
+        const int batch = 9;
+        int[] sampleShape = [4, 30, 30];
+        float[]? referenceOutput = null;
+        float[]? referenceInputGradient = null;
+        float[]? referenceGradients = null;
+        foreach (int threads in new[] { 1, 2, 3, 4, 5 })
+        {
+            var harness = new LayerHarness(new Conv2D(6, 3, stride, 1), sampleShape);
+            var input = LayerHarness.RandomTensor(31, ShapeUtil.WithBatch(batch, sampleShape));
+            var outputGradient = LayerHarness.RandomTensor(
+                32, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+            var context = LayerHarness.Context(batch, training: training, threads: threads);
+
+            var output = harness.Layer.Forward(input, context).Span.ToArray();
+            var inputGradient = harness.Layer.Backward(outputGradient, context, true)!.Span.ToArray();
+
+            referenceOutput ??= output;
+            referenceInputGradient ??= inputGradient;
+            referenceGradients ??= harness.Gradients.ToArray();
+            Assert.Equal(referenceOutput, output);
+            Assert.Equal(referenceInputGradient, inputGradient);
+            Assert.Equal(referenceGradients, harness.Gradients);
+        }
+    }
+
+    // The bias gradient is taken from row sums during the gather of dY (input gradient wanted, or many column
+    // rows) or read from dY directly (first layer): either way Σ over samples, in double, of each row's
+    // fixed-lane float sum.
+    [Theory]
+    [InlineData(1, false, 2)]
+    [InlineData(1, true, 2)]
+    [InlineData(4, false, 1)]
+    [InlineData(4, true, 3)]
+    public void Backward_BiasGradient_IsTheDoubleSumOfOrderedRowSums(int channels, bool needInputGradient, int threads)
+    {
+        const int batch = 5;
+        const int filters = 6;
+        int[] sampleShape = [channels, 12, 12];
+        var harness = new LayerHarness(new Conv2D(filters, 3, 1, 1), sampleShape);
+        var input = LayerHarness.RandomTensor(21, ShapeUtil.WithBatch(batch, sampleShape));
+        var outputGradient = LayerHarness.RandomTensor(22, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
+        var context = LayerHarness.Context(batch, threads: threads);
+
+        harness.Layer.Forward(input, context);
+        harness.Layer.Backward(outputGradient, context, needInputGradient);
+
+        var bias = harness.Gradient("bias");
+        for (int f = 0; f < filters; f++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                sum += OrderedSum.Sum(outputGradient.Span.Slice((b * filters + f) * 144, 144));
+            }
+
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)sum), BitConverter.SingleToInt32Bits(bias[f]));
         }
     }
 

@@ -50,6 +50,61 @@ public sealed class PoolingTests
         Assert.Equal(expected, gradient.Span.ToArray());
     }
 
+    // Widths of 8 and more take the four-window vector path (14, 9: with an overlapping last block; 7: the
+    // per-window path); even sizes the windows tile take the vector backward, odd ones the scatter. Values from
+    // a set of five make ties common; each must go to the first maximum in row-major order, as in the scalar
+    // loop below.
+    [Theory]
+    [InlineData(8, 6)]
+    [InlineData(9, 5)]
+    [InlineData(14, 6)]
+    [InlineData(14, 5)]
+    [InlineData(28, 4)]
+    [InlineData(7, 5)]
+    public void MaxPool2D_TwoByTwoWithTies_MatchesFirstMaximumInRowMajorOrder(int width, int height)
+    {
+        const int channels = 3;
+        var harness = new LayerHarness(new MaxPool2D(2), [channels, height, width]);
+        var input = LayerHarness.RandomTensor(6, 2, channels, height, width);
+        var values = input.Span;
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = MathF.Round(values[i] * 2f);
+        }
+
+        var context = LayerHarness.Context(2);
+        var output = harness.Layer.Forward(input, context).Span.ToArray();
+        var outputGradient = LayerHarness.RandomTensor(7, ShapeUtil.WithBatch(2, harness.Layer.OutputShape));
+        var inputGradient = harness.Layer.Backward(outputGradient, context, true)!.Span.ToArray();
+
+        var expectedOutput = new float[output.Length];
+        var expectedGradient = new float[inputGradient.Length];
+        int outWidth = width / 2;
+        int o = 0;
+        for (int plane = 0; plane < 2 * channels; plane++)
+        {
+            for (int oh = 0; oh < height / 2; oh++)
+            {
+                for (int ow = 0; ow < outWidth; ow++, o++)
+                {
+                    int best = (plane * height + 2 * oh) * width + 2 * ow;
+                    foreach (int candidate in new[] { best + 1, best + width, best + width + 1 })
+                    {
+                        best = values[candidate] > values[best] ? candidate : best;
+                    }
+
+                    expectedOutput[o] = values[best];
+                    expectedGradient[best] += outputGradient.Span[o];
+                }
+            }
+        }
+
+        Assert.Equal(expectedOutput, output);
+        Assert.Equal(
+            expectedGradient.Select(BitConverter.SingleToInt32Bits),
+            inputGradient.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void MaxPool2D_OverlappingWindows_AccumulatesSharedWinner()
     {
