@@ -169,6 +169,9 @@ internal sealed class TensorClientConnection : IDisposable
                 var mismatch = new TensorFrameException("PayloadLength",
                     $"Tensor channel frame field PayloadLength is {reply.PayloadLength}; the fetch expects "
                     + $"{pending.Destination.Length} bytes.");
+                // Marked faulted before the requester resumes (it may resume on this thread), so its next request
+                // opens a new connection instead of writing to this one.
+                Fail(mismatch);
                 pending.Completion.TrySetException(Broken(mismatch));
                 throw mismatch;
             case TensorFrameKind.FetchReply:
