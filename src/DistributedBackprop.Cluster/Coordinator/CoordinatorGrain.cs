@@ -385,7 +385,8 @@ public sealed partial class CoordinatorGrain(
 
         // Shards without norm clipping applied the update on their own; the others need the norm first.
         var pending = Enumerable.Range(0, reductions.Length).Where(j => !reductions[j].Applied).ToArray();
-        double applySeconds = reductions.Max(r => r.ApplySeconds);
+        double appliedByShards = reductions.Max(r => r.ApplySeconds);
+        double applySeconds = appliedByShards;
         if (pending.Length > 0)
         {
             using (TrainingTelemetry.StartSpan(TrainingTelemetry.OptimizerSpan, RunId, _globalStep))
@@ -396,7 +397,6 @@ public sealed partial class CoordinatorGrain(
         }
 
         long applied = Stopwatch.GetTimestamp();
-        double appliedByShards = reductions.Max(r => r.ApplySeconds);
         telemetry.StepCompleted(
             RunId, Phases(results, started, computed, reduced, applied, appliedByShards), loss, norm);
         _timings[^1] = _timings[^1].AddStep(

@@ -125,6 +125,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
         long started = Stopwatch.GetTimestamp();
         var pushes = new ShardContribution[_shards.Length];
+        long sent = 0;
         long bytes = 0;
         long channelBytes = 0;
         for (int j = 0; j < pushes.Length; j++)
@@ -132,6 +133,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             pushes[j] = new ShardContribution(
                 _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j));
             long payload = pushes[j].Nodes.Sum(n => (long)n.Values.Length);
+            sent += payload;
             bytes += CrossesSilos(setup, j) ? payload : 0;
             channelBytes += UsesChannel(setup, j) ? payload : 0;
         }
@@ -158,7 +160,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             _shared.SetVersion(_step + 1);
         }
 
-        telemetry.GradientSent(setup.RunId, pushes.Sum(push => push.Nodes.Sum(n => (long)n.Values.Length)));
+        telemetry.GradientSent(setup.RunId, sent);
         var report = new TransferReport(
             bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length, channelBytes);
         return new ContributionReply(report, reductions);

@@ -141,7 +141,7 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         // slice or loss waits for the coordinator, which fails the step; a step that fails on another shard's
         // non-finite slice still leaves this one an update ahead, so a failed run's shards may differ in version.
         var reduction = Reduce(_step);
-        if (_appliesOnItsOwn && _lossesFinite && AllFinite(reduction.ChunkSumsOfSquares))
+        if (_appliesOnItsOwn && _lossesFinite && Array.TrueForAll(reduction.ChunkSumsOfSquares, double.IsFinite))
         {
             // Without norm clipping the updater ignores the norm.
             double seconds = Apply(_step, double.NaN);
@@ -208,19 +208,6 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         _root = null;
         _version++;
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
-    }
-
-    private static bool AllFinite(double[] sums)
-    {
-        foreach (double sum in sums)
-        {
-            if (!double.IsFinite(sum))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     public Task LeaveAsync()

@@ -11,7 +11,8 @@ namespace DistributedBackprop.Core.Layers;
 /// im2col followed by GEMMs over groups of samples.
 /// </summary>
 /// <remarks>
-/// Parameters: <c>weight</c> (filters, inChannels, k, k), He-normal; <c>bias</c> (filters), zeros.
+/// Parameters: <c>weight</c> (filters, inChannels, k, k) and <c>bias</c> (filters), filled as the layer's
+/// <see cref="InitKind"/> says (He-normal weights and zero bias by default).
 /// The batch is cut into groups of consecutive samples, each with its own (C·k·k, group·OH·OW) column matrix,
 /// small enough to stay in L2 between im2col and its GEMM. Forward (W·columns) and the input gradient (Wᵀ·dY,
 /// then col2im) are independent per group and spread over <see cref="LayerContext.Threads"/>. The weight
@@ -160,9 +161,9 @@ public sealed class Conv2D : Layer
     }
 
     /// <summary>
-    /// Weights by the layer's <see cref="InitKind"/> with fanIn = inChannels·k·k and fanOut = filters·k·k (He-normal
-    /// by default); the bias as <see cref="Initializers.FillBias"/> says. The draws come from the weight segment's
-    /// own stream, so a layer's initial values do not depend on the layers before it.
+    /// Weights by the layer's <see cref="InitKind"/> with fanIn = inChannels·k·k and fanOut = filters·k·k
+    /// (He-normal by default); the bias as <see cref="Initializers.FillBias"/> says. The draws come from the
+    /// weight segment's own stream, so a layer's initial values do not depend on the layers before it.
     /// </summary>
     public override void Initialize(float[] parameters, ulong seed)
     {
@@ -225,7 +226,7 @@ public sealed class Conv2D : Layer
         EnsureSlots(_columnsKept ? groups : context.Threads, groups);
 
         _outputGradient = outputGradient;
-        bool narrow = _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
+        bool narrow = UsesNarrowWeightGradient;
         bool gather = !narrow || needInputGradient;
         if (_rowSums.Length < batch * _filters)
         {
@@ -547,9 +548,11 @@ public sealed class Conv2D : Layer
 
     // Whether the weight gradient is split among threads by column rows (see WeightGradientRange), the path
     // that rebuilds the columns rather than keeping them.
-    private bool SplitsWeightGradientByRows(int threads) =>
-        !(_geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported)
-        && RowTiles >= threads;
+    private bool SplitsWeightGradientByRows(int threads) => !UsesNarrowWeightGradient && RowTiles >= threads;
+
+    // Few column rows (e.g. a first layer on one input channel): the weight gradient by NarrowWeightGradient.
+    private bool UsesNarrowWeightGradient =>
+        _geometry.ColumnRows <= NarrowWeightGradient.MaxRows && NarrowWeightGradient.IsSupported;
 
     private int RowTiles => (_geometry.ColumnRows + _weightGradientRowTile - 1) / _weightGradientRowTile;
 

@@ -78,7 +78,7 @@ public abstract class ElementwiseActivation : Layer
         Span<float> inputGradient);
 
     /// <summary>destination = condition &gt; 0 ? gradient : negativeSlope · gradient (ReLU-family backward).</summary>
-    internal static void ScaleWhereNotPositive(
+    private protected static void ScaleWhereNotPositive(
         ReadOnlySpan<float> condition,
         ReadOnlySpan<float> gradient,
         float negativeSlope,
