@@ -32,8 +32,8 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// <item>Each worker hands its nodes to its silo's reducer, by reference. When all local workers have, the
 /// reducer joins sibling nodes (MicroBatchTree.Combine) and sends each shard its slice of every remaining
 /// node: one transfer per shard leaves the silo, as float32 bytes. A shard on another silo gets it over the
-/// tensor channel (plain TCP, see TensorChannel), which hands it to the shard as a local grain call; a shard on
-/// the same silo, or any shard when a channel is off, through Orleans. Parameter fetches take the same
+/// tensor channel (plain TCP, see TensorChannel), which leaves it in the shard's mailbox and acknowledges; a
+/// shard on the same silo, or any shard when a channel is off, through Orleans. Parameter fetches take the same
 /// paths.</item>
 /// <item>The push that completes a shard's nodes (covering [0, M)) makes it join them into the root (the same
 /// joins one process makes) and compute the root's sums of squares per 4096-float chunk. Without norm clipping
@@ -41,9 +41,10 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// if every loss and its slice are finite, and hands the new slice back by reference to a reducer on its own
 /// silo, which keeps it for the next step: no further round trip. The reductions travel back with the workers'
 /// replies; the coordinator asks a shard whose completing push came over the tensor channel (an
-/// acknowledgement only) for its reduction. Summing the chunk sums in index order gives the global norm,
-/// whatever S is: reported with the step, checked for being finite, and, for shards that have not applied yet
-/// (norm clipping, or a push over the channel), sent to them to clip and apply. Reducers fetch the slices they
+/// acknowledgement only) for its reduction, and the shard takes its mailbox, reduces and (as above) applies in
+/// that call. Summing the chunk sums in index order gives the global norm, whatever S is: reported with the
+/// step, checked for being finite, and, for shards that have not applied yet (norm clipping), sent to them to
+/// clip and apply. Reducers fetch the slices they
 /// were not handed when their workers ask for v + 1.</item>
 /// <item>The coordinator combines losses and correct counts in rank order, writes the events (it is the log's
 /// only writer), evaluates on the test split at epoch ends (rows split across workers, sums combined in rank
@@ -345,7 +346,7 @@ public sealed partial class CoordinatorGrain(
         }
 
         // Shard j's reduction comes back with the worker whose silo completed it; a shard whose last nodes came
-        // over the tensor channel (which only acknowledges) is asked for it.
+        // over the tensor channel (which only acknowledges) is asked for it, and applies in that call when it can.
         var reductions = new ShardReduction[_shards.Length];
         foreach (var result in results)
         {

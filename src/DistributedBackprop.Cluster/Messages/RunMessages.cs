@@ -140,8 +140,7 @@ public sealed record WorkerContribution(
 
 /// <summary>One silo's contribution to one shard for a step: its remaining nodes, cut to the shard's slice.</summary>
 /// <param name="LossesFinite">Every micro-batch loss of the silo's workers is finite; false lets the shard apply
-/// nothing before the coordinator has checked the step. The tensor channel does not carry it, so pushes that
-/// arrive over the channel leave the update to the coordinator.</param>
+/// nothing before the coordinator has checked the step. The tensor channel carries it as a frame flag.</param>
 /// <param name="WantParameters">The sender shares the shard's silo and takes the new version by reference in
 /// the reply.</param>
 [GenerateSerializer, Immutable, Alias("dbp.ShardContribution")]

@@ -6,8 +6,9 @@ namespace DistributedBackprop.Cluster.Messages;
 // they are [Immutable]: in-silo calls pass them by reference.
 
 /// <summary>Transfers between a reducer and the shards: the payload bytes that crossed to or from another silo
-/// (a shard on the reducer's own silo moves nothing over the network), and the wall time of the calls, local
-/// ones included, from starting to send until every reply was in.</summary>
+/// (a shard on the reducer's own silo moves nothing over the network), and the seconds from starting to send
+/// until the last payload that crossed silos was in on the reducer's silo (until every reply was in when none
+/// crossed).</summary>
 /// <param name="Transfers">Calls made that moved a payload (to or from any shard).</param>
 /// <param name="ChannelBytes">The part of <paramref name="CrossSiloBytes"/> that went over the tensor channel
 /// rather than Orleans messaging.</param>

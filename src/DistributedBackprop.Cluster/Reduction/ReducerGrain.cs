@@ -78,7 +78,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         long started = Stopwatch.GetTimestamp();
-        await Task.WhenAll(stale.Select(j => FetchAsync(setup, j, version)));
+        var done = await Task.WhenAll(stale.Select(j => FetchAsync(setup, j, version)));
         long bytes = 0;
         long channelBytes = 0;
         foreach (int j in stale)
@@ -91,7 +91,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
 
         _shared.SetVersion(version);
         var fetch = new TransferReport(
-            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, stale.Length, channelBytes);
+            bytes, TransferSeconds(setup, started, stale, done), stale.Length, channelBytes);
         return new ParameterPull(_shared, fetch);
     }
 
@@ -143,11 +143,11 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         var reductions = new ShardReduction?[replies.Length];
         for (int j = 0; j < replies.Length; j++)
         {
-            reductions[j] = replies[j].Reduction;
+            reductions[j] = replies[j].Reply.Reduction;
 
             // A local shard that applied the step hands its new slice over now: the next step's pull needs
             // no round trip to it. Every local worker has contributed, so none is reading the vector.
-            if (replies[j].Parameters is { } slice)
+            if (replies[j].Reply.Parameters is { } slice)
             {
                 slice.AsSpan().CopyTo(_parameters.AsSpan(setup.Shards[j].Start, setup.Shards[j].Length));
                 _sliceVersions[j] = _step + 1;
@@ -161,8 +161,10 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         }
 
         telemetry.GradientSent(setup.RunId, sent);
+        var shards = Enumerable.Range(0, replies.Length).ToArray();
         var report = new TransferReport(
-            bytes, Stopwatch.GetElapsedTime(started).TotalSeconds, pushes.Length, channelBytes);
+            bytes, TransferSeconds(setup, started, shards, replies.Select(r => r.Done).ToArray()), pushes.Length,
+            channelBytes);
         return new ContributionReply(report, reductions);
     }
 
@@ -211,30 +213,56 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         return slices;
     }
 
-    // The channel's acknowledgement carries no reduction: the coordinator asks that shard for it.
-    private async Task<ShardPushReply> PushAsync(ReducerSetup setup, int shard, ShardContribution push)
+    // The channel's acknowledgement carries no reduction: the coordinator asks that shard for it. Done is the
+    // Stopwatch timestamp at which the reply was in on this silo.
+    private async Task<(ShardPushReply Reply, long Done)> PushAsync(
+        ReducerSetup setup,
+        int shard,
+        ShardContribution push)
     {
         if (!UsesChannel(setup, shard))
         {
-            return await _shards[shard].PushAsync(push);
+            var reply = await _shards[shard].PushAsync(push);
+            return (reply, Stopwatch.GetTimestamp());
         }
 
-        await channel.PushAsync(setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, push);
-        return ShardPushReply.Stored;
+        long done = await channel.PushAsync(setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, push);
+        return (ShardPushReply.Stored, done);
     }
 
     // Over the channel the slice lands in _parameters directly; through Orleans it arrives as an array first.
-    private async Task FetchAsync(ReducerSetup setup, int shard, long version)
+    // Returns the Stopwatch timestamp at which the slice was in.
+    private async Task<long> FetchAsync(ReducerSetup setup, int shard, long version)
     {
         if (UsesChannel(setup, shard))
         {
-            await channel.FetchAsync(
+            return await channel.FetchAsync(
                 setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, version, _fetchTargets[shard]);
-            return;
         }
 
         var slice = await _shards[shard].GetParametersAsync(version);
+        long done = Stopwatch.GetTimestamp();
         slice.Value.AsSpan().CopyTo(_fetchTargets[shard].Span);
+        return done;
+    }
+
+    // A transfer lasts from the first send until its last payload was in on this silo: read off the socket by
+    // the channel, or delivered by Orleans. When payloads crossed silos only theirs count (a local shard's
+    // reply passes by reference, and a push that completes the step also carries the shard's optimizer work);
+    // the hop from the channel's thread back to this grain's turn is not transfer but scheduling.
+    private double TransferSeconds(ReducerSetup setup, long started, int[] shards, long[] done)
+    {
+        long end = started;
+        bool crossed = shards.Any(j => CrossesSilos(setup, j));
+        for (int k = 0; k < shards.Length; k++)
+        {
+            if (!crossed || CrossesSilos(setup, shards[k]))
+            {
+                end = Math.Max(end, done[k]);
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(started, end).TotalSeconds;
     }
 
     // Payloads to and from a shard on this silo pass by reference; only the others travel over the network.

@@ -29,8 +29,9 @@ public interface IShardGrain : IGrainWithStringKey
 
     /// <summary>The step's reduction: joins the step's nodes into the root (they must cover every micro-batch),
     /// clips it by value when asked, and returns its sums of squares per 4096-float chunk of the slice, in chunk
-    /// order, with the seconds this took. Returns the reduction already made when the last push made it.
-    /// </summary>
+    /// order, with the seconds this took. Returns the reduction already made when the last push made it. Takes
+    /// the pushes the tensor channel left in the shard's mailbox first, and applies on its own as the completing
+    /// push would (<see cref="ShardReduction.Applied"/>).</summary>
     [Alias("Reduce")]
     Task<ShardReduction> ReduceAsync(long globalStep);
 

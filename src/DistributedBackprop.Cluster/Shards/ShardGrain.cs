@@ -19,18 +19,17 @@ namespace DistributedBackprop.Cluster.Shards;
 /// sends the global norm.
 /// </summary>
 [RunPlacement]
-public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : Grain, IShardGrain
+public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel, LocalShards localShards)
+    : Grain, IShardGrain
 {
     private ShardSetup? _setup;
     private ParameterUpdater? _updater;
     private float[] _parameters = [];
     private long _version;
 
-    // Parameter bytes of _version, made once per version into one reused buffer and served to every silo's
-    // reducer. Rewriting it in the next Apply is safe: every reducer has fetched (copied or deserialized) the
-    // version before its workers finish the step that Apply completes.
-    private byte[] _served = [];
-    private long _servedVersion = -1;
+    // Where the tensor channel leaves pushes and reads published versions (see ShardMailbox); the parameter
+    // bytes every silo's reducer fetches are published there too, once per version.
+    private ShardMailbox? _mailbox;
 
     // Nodes received for _step, keyed by first micro-batch; the reduced root once ReduceAsync has run.
     private int _microBatches;
@@ -67,8 +66,9 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         _appliesOnItsOwn = options.ClipNorm <= 0;
         _parameters = FloatBytes.AsFloats(setup.InitialValues).ToArray();
         _version = 0;
-        _served = new byte[setup.Range.Length * sizeof(float)];
-        _servedVersion = -1;
+        var key = RunGrainKey.Parse(this.GetPrimaryKeyString());
+        LeaveMailbox();
+        _mailbox = localShards.Register(key.RunId, key.Index, key.Count, setup.Range.Length);
         _step = -1;
         _nodes.Clear();
         _covered = 0;
@@ -89,18 +89,57 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
                 $"Shard {setup.Index} holds parameter version {_version}, not the requested {version}.");
         }
 
-        if (_servedVersion != _version)
-        {
-            _parameters.CopyTo(FloatBytes.AsFloats(_served));
-            _servedVersion = _version;
-        }
-
-        return Task.FromResult(_served.AsImmutable());
+        var bytes = _mailbox!.Published(_version) ?? _mailbox.Publish(_version, _parameters);
+        return Task.FromResult(bytes.AsImmutable());
     }
 
     public Task<ShardPushReply> PushAsync(ShardContribution contribution)
     {
         ArgumentNullException.ThrowIfNull(contribution);
+        RequireSetup();
+        TakeMailedPushes();
+        Store(contribution);
+        if (_covered < _microBatches)
+        {
+            return Task.FromResult(ShardPushReply.Stored);
+        }
+
+        var reduction = Complete();
+        return Task.FromResult(new ShardPushReply(
+            reduction, reduction.Applied && contribution.WantParameters ? _parameters : null));
+    }
+
+    public Task<ShardReduction> ReduceAsync(long globalStep)
+    {
+        RequireSetup();
+        TakeMailedPushes();
+        return Task.FromResult(globalStep == _step && _reduction is not null ? _reduction : Complete(globalStep));
+    }
+
+    public Task<double> ApplyAsync(long globalStep, double globalNorm)
+    {
+        var setup = RequireSetup();
+        if (globalStep != _step || _root is null)
+        {
+            throw new InvalidOperationException(
+                $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it, or after applying "
+                + "it on its own.");
+        }
+
+        return Task.FromResult(Apply(globalStep, globalNorm));
+    }
+
+    // Pushes the tensor channel left in the mailbox since this shard's last turn, in arrival order.
+    private void TakeMailedPushes()
+    {
+        foreach (var push in _mailbox!.TakePushes())
+        {
+            Store(push);
+        }
+    }
+
+    private void Store(ShardContribution contribution)
+    {
         var setup = RequireSetup();
         if (contribution.GlobalStep != _step)
         {
@@ -131,41 +170,24 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         }
 
         _lossesFinite &= contribution.LossesFinite;
-        if (_covered < _microBatches)
-        {
-            return Task.FromResult(ShardPushReply.Stored);
-        }
-
-        // The last nodes are in: reduce now rather than on a later call from the coordinator, and without
-        // norm clipping nothing global stands between the root and the update, so apply it too. A non-finite
-        // slice or loss waits for the coordinator, which fails the step; a step that fails on another shard's
-        // non-finite slice still leaves this one an update ahead, so a failed run's shards may differ in version.
-        var reduction = Reduce(_step);
-        if (_appliesOnItsOwn && _lossesFinite && Array.TrueForAll(reduction.ChunkSumsOfSquares, double.IsFinite))
-        {
-            // Without norm clipping the updater ignores the norm.
-            double seconds = Apply(_step, double.NaN);
-            _reduction = reduction with { Applied = true, ApplySeconds = seconds };
-            return Task.FromResult(new ShardPushReply(_reduction, contribution.WantParameters ? _parameters : null));
-        }
-
-        return Task.FromResult(new ShardPushReply(reduction, null));
     }
 
-    public Task<ShardReduction> ReduceAsync(long globalStep) =>
-        Task.FromResult(globalStep == _step && _reduction is not null ? _reduction : Reduce(globalStep));
-
-    public Task<double> ApplyAsync(long globalStep, double globalNorm)
+    // The last nodes are in: reduce now rather than on a later call from the coordinator, and without norm
+    // clipping nothing global stands between the root and the update, so apply it too. A non-finite slice or
+    // loss waits for the coordinator, which fails the step; a step that fails on another shard's non-finite
+    // slice still leaves this one an update ahead, so a failed run's shards may differ in version.
+    private ShardReduction Complete(long? globalStep = null)
     {
-        var setup = RequireSetup();
-        if (globalStep != _step || _root is null)
+        var reduction = Reduce(globalStep ?? _step);
+        if (!_appliesOnItsOwn || !_lossesFinite || !Array.TrueForAll(reduction.ChunkSumsOfSquares, double.IsFinite))
         {
-            throw new InvalidOperationException(
-                $"Shard {setup.Index} was asked to apply step {globalStep} before reducing it, or after applying "
-                + "it on its own.");
+            return reduction;
         }
 
-        return Task.FromResult(Apply(globalStep, globalNorm));
+        // Without norm clipping the updater ignores the norm.
+        double seconds = Apply(_step, double.NaN);
+        _reduction = reduction with { Applied = true, ApplySeconds = seconds };
+        return _reduction;
     }
 
     // Joins the step's nodes into the root (the same joins, in the same tree, as one process folding
@@ -207,13 +229,37 @@ public sealed class ShardGrain(ILocalSiloDetails silo, TensorChannel channel) : 
         _updater!.Apply(_parameters, FloatBytes.AsFloats(_root!), globalStep, globalNorm);
         _root = null;
         _version++;
+
+        // Reducers on other silos will fetch this version over the channel: have it ready for them.
+        if (_mailbox!.ServesChannel)
+        {
+            _mailbox.Publish(_version, _parameters);
+        }
+
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     public Task LeaveAsync()
     {
+        LeaveMailbox();
         DeactivateOnIdle();
         return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        LeaveMailbox();
+        return Task.CompletedTask;
+    }
+
+    private void LeaveMailbox()
+    {
+        if (_mailbox is not null)
+        {
+            var key = RunGrainKey.Parse(this.GetPrimaryKeyString());
+            localShards.Unregister(key.RunId, key.Index, key.Count, _mailbox);
+            _mailbox = null;
+        }
     }
 
     private ShardSetup RequireSetup() =>

@@ -2,8 +2,9 @@ using DistributedBackprop.Cluster.Messages;
 
 namespace DistributedBackprop.Cluster.Transport;
 
-/// <summary>What the listening side of the tensor channel does with a request: the shard's own grain calls.
-/// <see cref="GrainShardBridge"/> in a silo; tests substitute their own.</summary>
+/// <summary>What the listening side of the tensor channel does with a request: the shard's mailbox or its own
+/// grain calls (<see cref="GrainShardBridge"/> in a silo; tests substitute their own). A task that is already
+/// complete is answered on the channel's reading thread, without a hop.</summary>
 public interface IShardBridge
 {
     /// <summary>Hands the push to the shard and completes once the shard has stored it. The contribution's

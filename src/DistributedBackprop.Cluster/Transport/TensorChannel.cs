@@ -11,8 +11,8 @@ namespace DistributedBackprop.Cluster.Transport;
 /// A silo's side channel for the big tensors of a step: gradient pushes from a reducer to a shard on another
 /// silo, and parameter fetches back. Control stays on Orleans; only these payloads go over plain TCP, where
 /// they cost one kernel copy each way instead of Orleans' serializer and message pipeline. The channel listens
-/// on <see cref="Endpoint"/>, turns each request into the shard's own local grain call (<see cref="IShardBridge"/>)
-/// and keeps one persistent outgoing connection per remote silo, opened on first use and reopened after a
+/// on <see cref="Endpoint"/>, hands each request to the shards of its silo (<see cref="IShardBridge"/>: the
+/// shard's mailbox, or its own local grain call) and keeps one persistent outgoing connection per remote silo, opened on first use and reopened after a
 /// failure. Wire format: <see cref="TensorFrameHeader"/>. Thread-safe: one instance per silo.
 /// </summary>
 public sealed partial class TensorChannel : IAsyncDisposable
@@ -108,11 +108,12 @@ public sealed partial class TensorChannel : IAsyncDisposable
     /// <summary>
     /// Sends one silo's nodes for a shard and completes once the shard (on the silo at
     /// <paramref name="endpoint"/>) has stored them. The contribution's arrays are written to the socket and
-    /// not kept.
+    /// not kept. The result is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which this silo read
+    /// the acknowledgement: the transfer's end, before the caller resumes on its own scheduler.
     /// </summary>
     /// <exception cref="TensorTransferException">The silo cannot be reached, the connection failed, no reply
     /// came within <see cref="TrainingSiloOptions.TensorTimeout"/>, or the shard's call threw.</exception>
-    public async Task PushAsync(
+    public async Task<long> PushAsync(
         string endpoint,
         string runId,
         int shardIndex,
@@ -123,16 +124,25 @@ public sealed partial class TensorChannel : IAsyncDisposable
         int length = contribution.Nodes.Sum(n => n.Values.Length);
         var nodes = contribution.Nodes.Select(n => new TreeNode(n.Start, n.End)).ToArray();
         var header = new TensorFrameHeader(
-            TensorFrameKind.PushRequest, 0, runId, shardIndex, shardCount, contribution.GlobalStep, nodes, length);
+            TensorFrameKind.PushRequest,
+            0,
+            runId,
+            shardIndex,
+            shardCount,
+            contribution.GlobalStep,
+            nodes,
+            length,
+            contribution.LossesFinite);
         var connection = await ConnectionAsync(endpoint);
-        await connection.PushAsync(header, contribution, _options.TensorTimeout);
+        return await connection.PushAsync(header, contribution, _options.TensorTimeout);
     }
 
     /// <summary>Reads a shard's slice at <paramref name="version"/> from the silo at
-    /// <paramref name="endpoint"/> straight into <paramref name="destination"/> (exactly the slice's bytes).</summary>
+    /// <paramref name="endpoint"/> straight into <paramref name="destination"/> (exactly the slice's bytes). The
+    /// result is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the last byte was read.</summary>
     /// <exception cref="TensorTransferException">As for <see cref="PushAsync"/>, or the slice's length differs
     /// from the destination's.</exception>
-    public async Task FetchAsync(
+    public async Task<long> FetchAsync(
         string endpoint,
         string runId,
         int shardIndex,
@@ -143,7 +153,7 @@ public sealed partial class TensorChannel : IAsyncDisposable
         var header = new TensorFrameHeader(
             TensorFrameKind.FetchRequest, 0, runId, shardIndex, shardCount, version, [], 0);
         var connection = await ConnectionAsync(endpoint);
-        await connection.FetchAsync(header, destination, _options.TensorTimeout);
+        return await connection.FetchAsync(header, destination, _options.TensorTimeout);
     }
 
     // One connection per endpoint; a faulted or failed one is replaced by the next caller.

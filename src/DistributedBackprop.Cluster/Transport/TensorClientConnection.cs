@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -69,17 +70,19 @@ internal sealed class TensorClientConnection : IDisposable
         }
     }
 
-    /// <summary>Sends a push and completes when the shard has stored it.</summary>
-    public Task PushAsync(TensorFrameHeader header, ShardContribution push, TimeSpan timeout) =>
+    /// <summary>Sends a push and completes when the shard has stored it, with the <see cref="Stopwatch"/>
+    /// timestamp at which the acknowledgement was read.</summary>
+    public Task<long> PushAsync(TensorFrameHeader header, ShardContribution push, TimeSpan timeout) =>
         RequestAsync(header, push, default, timeout);
 
-    /// <summary>Asks for a slice and completes when all its bytes are in <paramref name="destination"/>.</summary>
-    public Task FetchAsync(TensorFrameHeader header, Memory<byte> destination, TimeSpan timeout) =>
+    /// <summary>Asks for a slice and completes when all its bytes are in <paramref name="destination"/>, with the
+    /// <see cref="Stopwatch"/> timestamp at which the last byte was read.</summary>
+    public Task<long> FetchAsync(TensorFrameHeader header, Memory<byte> destination, TimeSpan timeout) =>
         RequestAsync(header, null, destination, timeout);
 
     public void Dispose() => Fail(new ObjectDisposedException(nameof(TensorClientConnection)));
 
-    private async Task RequestAsync(
+    private async Task<long> RequestAsync(
         TensorFrameHeader header,
         ShardContribution? push,
         Memory<byte> destination,
@@ -97,7 +100,7 @@ internal sealed class TensorClientConnection : IDisposable
         Send(header, push);
         try
         {
-            await pending.Completion.Task.WaitAsync(timeout);
+            return await pending.Completion.Task.WaitAsync(timeout);
         }
         catch (TimeoutException)
         {
@@ -163,7 +166,7 @@ internal sealed class TensorClientConnection : IDisposable
         switch (reply.Kind)
         {
             case TensorFrameKind.PushAck:
-                pending.Completion.TrySetResult();
+                pending.Completion.TrySetResult(Stopwatch.GetTimestamp());
                 break;
             case TensorFrameKind.FetchReply when reply.PayloadLength != pending.Destination.Length:
                 var mismatch = new TensorFrameException("PayloadLength",
@@ -176,8 +179,9 @@ internal sealed class TensorClientConnection : IDisposable
                 throw mismatch;
             case TensorFrameKind.FetchReply:
                 SocketStreams.ReceiveExactly(_socket, pending.Destination.Span);
+                long received = Stopwatch.GetTimestamp();
                 _counters.AddReceived(reply.PayloadLength);
-                pending.Completion.TrySetResult();
+                pending.Completion.TrySetResult(received);
                 break;
             default:
                 var text = new byte[reply.PayloadLength];
@@ -216,6 +220,6 @@ internal sealed class TensorClientConnection : IDisposable
     {
         public Memory<byte> Destination { get; } = destination;
 
-        public TaskCompletionSource Completion { get; } = new();
+        public TaskCompletionSource<long> Completion { get; } = new();
     }
 }

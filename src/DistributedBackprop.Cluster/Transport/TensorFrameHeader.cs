@@ -9,13 +9,16 @@ namespace DistributedBackprop.Cluster.Transport;
 /// The header of a tensor channel frame. On the wire (little endian): a fixed part of
 /// <see cref="FixedBytes"/> bytes
 /// <code>
-///  0 magic u32 "DBPT"   4 version u8   5 kind u8   6 run id length u16   8 request id u64   16 step i64
-/// 24 shard index i32   28 shard count i32   32 node count i32   36 payload length i32
+///  0 magic u32 "DBPT"   4 version u8   5 kind u8   6 run id length u8   7 flags u8   8 request id u64
+/// 16 step i64   24 shard index i32   28 shard count i32   32 node count i32   36 payload length i32
 /// </code>
 /// then the run id (ASCII), then per node its micro-batch range (start i32, end i32), then the payload: for a
-/// push, one equal-sized float32 slice per node in node order. Replies carry no run id and no nodes.
+/// push, one equal-sized float32 slice per node in node order. Replies carry no run id and no nodes. Flags: bit
+/// 0 on a push is <see cref="LossesFinite"/>; every other bit is 0.
 /// </summary>
 /// <param name="Step">Push: the global step; fetch: the parameter version.</param>
+/// <param name="LossesFinite">Push: every loss behind it was finite, so the shard may apply on its own (see
+/// <c>ShardContribution</c>).</param>
 internal readonly record struct TensorFrameHeader(
     TensorFrameKind Kind,
     ulong RequestId,
@@ -24,17 +27,20 @@ internal readonly record struct TensorFrameHeader(
     int ShardCount,
     long Step,
     TreeNode[] Nodes,
-    int PayloadLength)
+    int PayloadLength,
+    bool LossesFinite = false)
 {
     public const int FixedBytes = 40;
     public const uint Magic = 0x54504244;
-    public const byte Version = 1;
+    public const byte Version = 2;
     public const int MaxRunIdBytes = 64;
     public const int MaxShards = 4096;
 
     // log2(micro-batches) + 1 nodes at most reach a shard from one silo; this leaves room for any sane M.
     public const int MaxNodes = 64;
     public const int MaxErrorBytes = 64 * 1024;
+
+    private const byte LossesFiniteFlag = 1;
 
     public int VariableBytes => Encoding.ASCII.GetByteCount(RunId) + Nodes.Length * 8;
 
@@ -48,7 +54,8 @@ internal readonly record struct TensorFrameHeader(
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         destination[4] = Version;
         destination[5] = (byte)Kind;
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], (ushort)runIdBytes);
+        destination[6] = (byte)runIdBytes;
+        destination[7] = LossesFinite ? LossesFiniteFlag : (byte)0;
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], RequestId);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], Step);
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], ShardIndex);
@@ -89,7 +96,10 @@ internal readonly record struct TensorFrameHeader(
         string expected = requests ? "request (1 push, 2 fetch)" : "reply (3 ack, 4 slice, 5 error)";
         Check(requests ? isRequest : isReply, "Kind", $"is {source[5]}; expected a {expected}");
 
-        runIdBytes = BinaryPrimitives.ReadUInt16LittleEndian(source[6..]);
+        runIdBytes = source[6];
+        byte flags = source[7];
+        Check((flags & ~(kind == TensorFrameKind.PushRequest ? LossesFiniteFlag : 0)) == 0, "Flags",
+            $"is 0x{flags:X2}; only a push sets bit 0 (losses finite)");
         ulong requestId = BinaryPrimitives.ReadUInt64LittleEndian(source[8..]);
         long step = BinaryPrimitives.ReadInt64LittleEndian(source[16..]);
         int shardIndex = BinaryPrimitives.ReadInt32LittleEndian(source[24..]);
@@ -131,7 +141,8 @@ internal readonly record struct TensorFrameHeader(
                 "PayloadLength", $"is {payload}; a {kind} frame carries 0-{max} bytes");
         }
 
-        return new TensorFrameHeader(kind, requestId, "", shardIndex, shardCount, step, [], payload);
+        return new TensorFrameHeader(
+            kind, requestId, "", shardIndex, shardCount, step, [], payload, (flags & LossesFiniteFlag) != 0);
     }
 
     /// <summary>Reads and checks the run id and the nodes that follow the fixed part.</summary>

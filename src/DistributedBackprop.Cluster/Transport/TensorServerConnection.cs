@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace DistributedBackprop.Cluster.Transport;
 
 /// <summary>
-/// The listening side of one connection from another silo: a thread of its own reads request frames and turns
-/// each into the shard's own grain call through the <see cref="IShardBridge"/>; the reply is written on the same
-/// connection by whichever thread completes that call. Requests are read one after another but handled
+/// The listening side of one connection from another silo: a thread of its own reads request frames and hands
+/// each to the <see cref="IShardBridge"/>; the reply is written on the same connection by this thread when the
+/// bridge answers at once (the shard's mailbox), else by whichever thread completes the shard's call. Requests are read one after another but handled
 /// concurrently (a push to one shard does not wait for a fetch from another), so replies may leave in any
 /// order; the request id matches them. A frame that breaks the format closes this connection only.
 /// </summary>
@@ -29,6 +29,9 @@ internal sealed partial class TensorServerConnection(
         TensorFrameHeader.FixedBytes + TensorFrameHeader.MaxRunIdBytes + TensorFrameHeader.MaxNodes * 8];
     private readonly byte[] _replyHeader = new byte[TensorFrameHeader.FixedBytes];
 
+    // A push's result: an acknowledgement carries no payload.
+    private static readonly Task<byte[]> Stored = Task.FromResult(Array.Empty<byte>());
+
     /// <summary>Serves on a new thread until the peer closes, a frame is bad or the socket is closed.</summary>
     public void Start() => SocketStreams.StartThread("tensor channel from " + _peer, Serve);
 
@@ -45,6 +48,13 @@ internal sealed partial class TensorServerConnection(
                 var call = header.Kind == TensorFrameKind.PushRequest
                     ? Push(header, ReadPush(header))
                     : Fetch(header);
+                if (call.IsCompleted)
+                {
+                    // The mailbox answered: reply from this thread.
+                    Reply(header, call);
+                    continue;
+                }
+
                 call.ContinueWith(
                     done => Reply(header, done),
                     CancellationToken.None,
@@ -90,8 +100,13 @@ internal sealed partial class TensorServerConnection(
     {
         try
         {
-            return bridge.PushAsync(header.RunId, header.ShardIndex, header.ShardCount, push)
-                .ContinueWith(
+            var stored = bridge.PushAsync(header.RunId, header.ShardIndex, header.ShardCount, push);
+            if (stored.IsCompletedSuccessfully)
+            {
+                return Stored;
+            }
+
+            return stored.ContinueWith(
                     static done =>
                     {
                         done.GetAwaiter().GetResult();
@@ -133,7 +148,7 @@ internal sealed partial class TensorServerConnection(
         }
 
         counters.AddReceived(header.PayloadLength);
-        return new ShardContribution(header.Step, "tensor channel peer " + _peer, nodes);
+        return new ShardContribution(header.Step, "tensor channel peer " + _peer, nodes, header.LossesFinite);
     }
 
     // An ack, the served slice (written as is: the protocol keeps the shard's served buffer unchanged until every

@@ -39,9 +39,11 @@ public static class SiloBuilderExtensions
             training.TensorMaxPayloadBytes = options.MaxMessageBodySize;
             training.TensorTimeout = options.ResponseTimeout;
         });
+        silo.Services.TryAddSingleton<LocalShards>();
         silo.Services.TryAddSingleton(services => new TensorChannel(
             services.GetRequiredService<IOptions<TrainingSiloOptions>>().Value,
-            new GrainShardBridge(services.GetRequiredService<IGrainFactory>()),
+            new GrainShardBridge(
+                services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<LocalShards>()),
             services.GetRequiredService<ILogger<TensorChannel>>()));
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, TensorChannelLifecycle>();
         return silo;

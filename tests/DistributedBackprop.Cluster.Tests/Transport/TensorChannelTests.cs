@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using DistributedBackprop.Cluster.Messages;
@@ -35,16 +36,22 @@ public sealed class TensorChannelTests : IAsyncDisposable
         await _server.DisposeAsync();
     }
 
-    [Fact]
-    public async Task PushAsync_TwoNodes_ShardGetsSameBytesAndNodes()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PushAsync_TwoNodes_ShardGetsSameBytesNodesAndLossFlag(bool lossesFinite)
     {
-        var push = new ShardContribution(5, "silo-a", [Node(0, 2, 1000, 1f), Node(2, 3, 1000, -3f)]);
+        var push = new ShardContribution(
+            5, "silo-a", [Node(0, 2, 1000, 1f), Node(2, 3, 1000, -3f)], lossesFinite);
 
-        await _client.PushAsync(_server.Endpoint!, "run-1", 1, 3, push);
+        long before = Stopwatch.GetTimestamp();
+        long acknowledged = await _client.PushAsync(_server.Endpoint!, "run-1", 1, 3, push);
 
         var (key, received) = Assert.Single(_bridge.Pushes);
         Assert.Equal(("run-1", 1, 3), key);
         Assert.Equal(5, received.GlobalStep);
+        Assert.Equal(lossesFinite, received.LossesFinite);
+        Assert.InRange(acknowledged, before, Stopwatch.GetTimestamp());
         Assert.Equal(push.Nodes.Select(n => (n.Start, n.End)), received.Nodes.Select(n => (n.Start, n.End)));
         for (int n = 0; n < push.Nodes.Length; n++)
         {

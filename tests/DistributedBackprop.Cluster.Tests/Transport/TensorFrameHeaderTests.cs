@@ -12,7 +12,7 @@ public sealed class TensorFrameHeaderTests
     {
         var header = new TensorFrameHeader(
             TensorFrameKind.PushRequest, 0x0102030405060708, "run-7.a_b", 2, 3, 41,
-            [new TreeNode(0, 4), new TreeNode(4, 6)], 2 * 12 * sizeof(float));
+            [new TreeNode(0, 4), new TreeNode(4, 6)], 2 * 12 * sizeof(float), LossesFinite: true);
         var bytes = new byte[256];
 
         int written = header.Write(bytes);
@@ -28,6 +28,34 @@ public sealed class TensorFrameHeaderTests
         Assert.Equal(header.Step, read.Step);
         Assert.Equal(header.Nodes, read.Nodes);
         Assert.Equal(header.PayloadLength, read.PayloadLength);
+        Assert.True(read.LossesFinite);
+    }
+
+    [Fact]
+    public void Write_PushWithNonFiniteLosses_ReadsBackFlagClear()
+    {
+        var header = new TensorFrameHeader(
+            TensorFrameKind.PushRequest, 1, "run", 0, 1, 0, [new TreeNode(0, 1)], 4, LossesFinite: false);
+        var bytes = new byte[128];
+        header.Write(bytes);
+
+        var read = TensorFrameHeader.ReadFixed(bytes, requests: true, MaxPayload, out _, out _);
+
+        Assert.False(read.LossesFinite);
+        Assert.Equal(0, bytes[7]);
+    }
+
+    [Fact]
+    public void ReadFixed_FetchWithFlagSet_ThrowsNamingFlags()
+    {
+        var bytes = new byte[128];
+        new TensorFrameHeader(TensorFrameKind.FetchRequest, 1, "run", 0, 1, 3, [], 0).Write(bytes);
+        bytes[7] = 1;
+
+        var error = Assert.Throws<TensorFrameException>(() =>
+            TensorFrameHeader.ReadFixed(bytes, requests: true, MaxPayload, out _, out _));
+
+        Assert.Equal("Flags", error.Field);
     }
 
     [Fact]
