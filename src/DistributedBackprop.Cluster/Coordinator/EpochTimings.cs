@@ -20,6 +20,11 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// <param name="OptimizerSeconds">Per step, the slowest shard's join and norm preparation plus the slowest
 /// shard's clipping and optimizer update, as the shards measured them.</param>
 /// <param name="ShardPhaseSeconds">The coordinator's wall time of the shard calls (step 4), messaging included.</param>
+/// <param name="CrossSiloWallSeconds">Per step, the wall time during which at least one silo was moving a payload
+/// across silos: the union of the reducers' fetch and push spans that crossed silos, laid out on the silos' UTC
+/// clocks. Exact when the silos share a host; across hosts only as good as their clock synchronisation.
+/// <see cref="Pull"/> and <see cref="Push"/> sum each silo's own spans instead, so concurrent transfers of
+/// different silos count there once per silo.</param>
 [GenerateSerializer, Immutable, Alias("dbp.EpochTimings")]
 public sealed record EpochTimings(
     [property: Id(0)] int Epoch,
@@ -34,7 +39,8 @@ public sealed record EpochTimings(
     [property: Id(9)] TransferReport Pull,
     [property: Id(10)] TransferReport Push,
     [property: Id(11)] double OptimizerSeconds,
-    [property: Id(12)] double ShardPhaseSeconds)
+    [property: Id(12)] double ShardPhaseSeconds,
+    [property: Id(13)] double CrossSiloWallSeconds = 0)
 {
     /// <summary>An epoch with no steps yet.</summary>
     public static EpochTimings Start(int epoch, int workers, int silos) =>
@@ -56,6 +62,7 @@ public sealed record EpochTimings(
             WorkerPhaseSeconds = WorkerPhaseSeconds + workerPhaseSeconds,
             OptimizerSeconds = OptimizerSeconds + optimizerSeconds,
             ShardPhaseSeconds = ShardPhaseSeconds + shardPhaseSeconds,
+            CrossSiloWallSeconds = CrossSiloWallSeconds + CrossSiloUnionSeconds(results),
         };
         foreach (var result in results)
         {
@@ -71,5 +78,30 @@ public sealed record EpochTimings(
         }
 
         return sums;
+    }
+
+    // The length of the union of the step's cross-silo transfer spans.
+    private static double CrossSiloUnionSeconds(IReadOnlyList<WorkerStepResult> results)
+    {
+        var spans = results
+            .SelectMany(r => new[] { r.Timings.Pull, r.Timings.Push })
+            .Where(t => t.CrossSiloBytes > 0)
+            .Select(t => (Start: t.StartedUtcTicks, End: t.EndedUtcTicks))
+            .OrderBy(s => s.Start)
+            .ToList();
+        long covered = 0;
+        long reached = long.MinValue;
+        foreach (var (start, end) in spans)
+        {
+            long from = Math.Max(start, reached);
+            if (end > from)
+            {
+                covered += end - from;
+            }
+
+            reached = Math.Max(reached, end);
+        }
+
+        return TimeSpan.FromTicks(covered).TotalSeconds;
     }
 }

@@ -12,18 +12,28 @@ namespace DistributedBackprop.Cluster.Messages;
 /// <param name="Transfers">Calls made that moved a payload (to or from any shard).</param>
 /// <param name="ChannelBytes">The part of <paramref name="CrossSiloBytes"/> that went over the tensor channel
 /// rather than Orleans messaging.</param>
+/// <param name="StartedUtcTicks">When the span of <paramref name="Seconds"/> began, on the reporting silo's
+/// UTC clock (<see cref="DateTime.Ticks"/>), so spans of different silos can be laid side by side; 0 for no
+/// transfer. A sum keeps the earliest start.</param>
 [GenerateSerializer, Immutable, Alias("dbp.TransferReport")]
 public readonly record struct TransferReport(
     [property: Id(0)] long CrossSiloBytes,
     [property: Id(1)] double Seconds,
     [property: Id(2)] int Transfers,
-    [property: Id(3)] long ChannelBytes = 0)
+    [property: Id(3)] long ChannelBytes = 0,
+    [property: Id(4)] long StartedUtcTicks = 0)
 {
+    /// <summary>The end of one report's span on the reporting silo's UTC clock, in ticks (not of a sum).</summary>
+    public long EndedUtcTicks => StartedUtcTicks + TimeSpan.FromSeconds(Seconds).Ticks;
+
     public TransferReport Add(TransferReport other) => new(
         CrossSiloBytes + other.CrossSiloBytes,
         Seconds + other.Seconds,
         Transfers + other.Transfers,
-        ChannelBytes + other.ChannelBytes);
+        ChannelBytes + other.ChannelBytes,
+        StartedUtcTicks == 0 || other.StartedUtcTicks == 0
+            ? StartedUtcTicks + other.StartedUtcTicks
+            : Math.Min(StartedUtcTicks, other.StartedUtcTicks));
 }
 
 /// <summary>A parameter version as a reducer serves it to a local worker: the silo's vector (shared by

@@ -77,6 +77,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             return new ParameterPull(_shared, default);
         }
 
+        long startedUtc = DateTime.UtcNow.Ticks;
         long started = Stopwatch.GetTimestamp();
         var done = await Task.WhenAll(stale.Select(j => FetchAsync(setup, j, version)));
         long bytes = 0;
@@ -91,7 +92,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
 
         _shared.SetVersion(version);
         var fetch = new TransferReport(
-            bytes, TransferSeconds(setup, started, stale, done), stale.Length, channelBytes);
+            bytes, TransferSeconds(setup, started, stale, done), stale.Length, channelBytes, startedUtc);
         return new ParameterPull(_shared, fetch);
     }
 
@@ -123,6 +124,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node.
+        long startedUtc = DateTime.UtcNow.Ticks;
         long started = Stopwatch.GetTimestamp();
         var pushes = new ShardContribution[_shards.Length];
         long sent = 0;
@@ -164,7 +166,7 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         var shards = Enumerable.Range(0, replies.Length).ToArray();
         var report = new TransferReport(
             bytes, TransferSeconds(setup, started, shards, replies.Select(r => r.Done).ToArray()), pushes.Length,
-            channelBytes);
+            channelBytes, startedUtc);
         return new ContributionReply(report, reductions);
     }
 

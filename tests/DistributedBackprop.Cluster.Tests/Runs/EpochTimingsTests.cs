@@ -1,4 +1,5 @@
 using DistributedBackprop.Cluster.Coordinator;
+using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Cluster.Runs;
 using DistributedBackprop.Cluster.Tests.Infrastructure;
 using DistributedBackprop.Contracts.V1;
@@ -41,10 +42,38 @@ public sealed class EpochTimingsTests
             int fetches = e == 0 ? 8 : 7;
             Assert.Equal(fetches * perSiloTransfer, epoch.Pull.CrossSiloBytes);
             Assert.Equal(fetches * 3 * ranges.Length, epoch.Pull.Transfers);
+            // The silos' spans overlap in time, so their union is at most their sum.
+            Assert.InRange(epoch.CrossSiloWallSeconds, 1e-7, epoch.Pull.Seconds + epoch.Push.Seconds);
             Assert.True(epoch.ComputeSeconds > 0 && epoch.StepSeconds >= epoch.WorkerPhaseSeconds,
                 $"epoch {epoch.Epoch}: compute {epoch.ComputeSeconds} s, step {epoch.StepSeconds} s, worker "
                 + $"phase {epoch.WorkerPhaseSeconds} s");
         }
+    }
+
+    [Fact]
+    public void AddStep_OverlappingAndSeparateSpans_CrossSiloWallTimeIsTheirUnion()
+    {
+        long t0 = new DateTime(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc).Ticks;
+        long ms = TimeSpan.TicksPerMillisecond;
+
+        // Silo A fetches over [0, 4) ms and pushes over [10, 12); silo B fetches over [2, 6) and pushes over
+        // [11, 15); silo C's push moved nothing across silos and must not count. Union: [0, 6) + [10, 15).
+        WorkerStepResult Worker(int rank, TransferReport pull, TransferReport push) =>
+            new(rank, [0.5], [1], new StepTimings(0, 0.001, 0, pull, push), []);
+        TransferReport Span(long startMs, long endMs, long bytes = 64) =>
+            new(bytes, (endMs - startMs) / 1000.0, 1, bytes, t0 + startMs * ms);
+        var results = new[]
+        {
+            Worker(0, Span(0, 4), Span(10, 12)),
+            Worker(1, Span(2, 6), Span(11, 15)),
+            Worker(2, default, Span(3, 30, bytes: 0)),
+        };
+
+        var epoch = EpochTimings.Start(1, 3, 3).AddStep(0.02, 0.015, results, 0, 0);
+
+        Assert.Equal(0.011, epoch.CrossSiloWallSeconds, 9);
+        Assert.Equal(0.008, epoch.Pull.Seconds, 9);
+        Assert.Equal(0.006 + 0.027, epoch.Push.Seconds, 9);
     }
 
     [Fact]
