@@ -12,6 +12,11 @@ public sealed class TrainingSiloOptions
     /// max(1, processor count / workers on this silo).</summary>
     public int ThreadsPerWorker { get; set; }
 
+    /// <summary>How far below the silo's other threads each worker's compute thread runs (a Linux nice
+    /// increment, 0-19; elsewhere any positive value is below normal), so transfers and messaging never wait
+    /// behind a forward or backward pass. 0 runs compute at normal priority.</summary>
+    public int ComputeNiceness { get; set; } = 10;
+
     /// <summary>Send gradient pushes and parameter fetches to shards on other silos over the tensor channel
     /// (plain TCP) instead of Orleans messaging. Default true; false keeps every transfer on Orleans.</summary>
     public bool TensorChannel { get; set; } = true;

@@ -32,6 +32,9 @@ public sealed class WorkerGrain(
     private List<TreeNode> _nodes = [];
     private readonly List<MicroBatchAccumulator> _accumulators = [];
 
+    // Forward and backward passes run here, below the priority of the silo's messaging (see ComputeThread).
+    private ComputeThread? _compute;
+
     public async Task<WorkerInfo> JoinAsync(WorkerSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -45,6 +48,7 @@ public sealed class WorkerGrain(
 
         _setup = setup;
         _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
+        _compute ??= new ComputeThread($"worker {setup.Rank} compute", options.Value.ComputeNiceness);
         string siloName = silo.SiloAddress.ToParsableString();
         _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
         _parameters = null;
@@ -82,26 +86,7 @@ public sealed class WorkerGrain(
 
         int microBatches = setup.Spec.MicroBatches;
         var (first, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
-        var losses = new double[end - first];
-        var correct = new int[end - first];
-        var sums = new NodeSum[_nodes.Count];
-        for (int n = 0; n < _nodes.Count; n++)
-        {
-            var node = _nodes[n];
-            var accumulator = _accumulators[n];
-            accumulator.Reset(microBatches);
-            for (int m = node.Start; m < node.End; m++)
-            {
-                // As the trainer does: the layers write straight into a pooled leaf of the accumulator.
-                var leaf = accumulator.Rent();
-                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m, leaf);
-                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
-                accumulator.Push(m, leaf);
-            }
-
-            sums[n] = new NodeSum(node.Start, node.End, accumulator.Finish());
-        }
-
+        var (losses, correct, sums) = await _compute!.RunAsync(() => Compute(replica, order, first, end));
         long computed = Stopwatch.GetTimestamp();
         bool lossesFinite = losses.All(double.IsFinite);
         var reply = await reducer.ContributeAsync(
@@ -127,14 +112,18 @@ public sealed class WorkerGrain(
 
         // One entry per evaluator batch, so the coordinator adds them in the single-process order.
         int batchSize = replica.Options.EvaluationBatchSize;
-        var batches = new List<EvaluationBatch>();
-        for (int start = rowStart; start < rowEnd; start += batchSize)
+        var batches = await _compute!.RunAsync(() =>
         {
-            var sums = replica.Evaluate(start, Math.Min(rowEnd, start + batchSize));
-            batches.Add(new EvaluationBatch(sums.LossSum, sums.Correct, sums.Rows));
-        }
+            var batches = new List<EvaluationBatch>();
+            for (int start = rowStart; start < rowEnd; start += batchSize)
+            {
+                var sums = replica.Evaluate(start, Math.Min(rowEnd, start + batchSize));
+                batches.Add(new EvaluationBatch(sums.LossSum, sums.Correct, sums.Rows));
+            }
 
-        return new EvaluationResult(setup.Rank, batches.ToArray());
+            return batches.ToArray();
+        });
+        return new EvaluationResult(setup.Rank, batches);
     }
 
     public Task LeaveAsync()
@@ -142,6 +131,44 @@ public sealed class WorkerGrain(
         _replica = null;
         DeactivateOnIdle();
         return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _compute?.Dispose();
+        _compute = null;
+        return Task.CompletedTask;
+    }
+
+    // The rank's micro-batches, folded into its tree nodes; on the compute thread, while the grain's turn waits.
+    private (double[] Losses, int[] Correct, NodeSum[] Sums) Compute(
+        ModelReplica replica,
+        StepOrder order,
+        int first,
+        int end)
+    {
+        int microBatches = replica.Options.MicroBatches;
+        var losses = new double[end - first];
+        var correct = new int[end - first];
+        var sums = new NodeSum[_nodes.Count];
+        for (int n = 0; n < _nodes.Count; n++)
+        {
+            var node = _nodes[n];
+            var accumulator = _accumulators[n];
+            accumulator.Reset(microBatches);
+            for (int m = node.Start; m < node.End; m++)
+            {
+                // As the trainer does: the layers write straight into a pooled leaf of the accumulator.
+                var leaf = accumulator.Rent();
+                var result = replica.ComputeMicroBatch(order.Epoch, order.Step, m, leaf);
+                (losses[m - first], correct[m - first]) = (result.Loss, result.Correct);
+                accumulator.Push(m, leaf);
+            }
+
+            sums[n] = new NodeSum(node.Start, node.End, accumulator.Finish());
+        }
+
+        return (losses, correct, sums);
     }
 
     // The reducer fetches each version once per silo into one vector the replica reads in place (no copy per

@@ -33,6 +33,10 @@ public sealed class ClusterHostOptions
     /// silo's workers.</summary>
     public int ThreadsPerWorker { get; set; }
 
+    /// <summary>How far below the silo's messaging and tensor transfers the workers' compute threads run: a Linux
+    /// nice increment, 0-19 (default 10; 0 keeps normal priority).</summary>
+    public int ComputeNiceness { get; set; } = 10;
+
     /// <summary>Carry gradient pushes and parameter fetches between silos over the tensor channel (plain TCP,
     /// several times faster than Orleans messaging for large arrays); false keeps them on Orleans.</summary>
     public bool TensorChannel { get; set; } = true;
@@ -98,6 +102,11 @@ public sealed class ClusterHostOptions
         if (ThreadsPerWorker < 0)
         {
             errors.Add($"Cluster:{nameof(ThreadsPerWorker)} is {ThreadsPerWorker}; use 0 (automatic) or more.");
+        }
+
+        if (ComputeNiceness is < 0 or > 19)
+        {
+            errors.Add($"Cluster:{nameof(ComputeNiceness)} is {ComputeNiceness}; use 0 (normal priority) to 19.");
         }
 
         if (MaxMessageBodySize < 1024 * 1024)

@@ -34,6 +34,7 @@ public static class SiloBuilderExtensions
         {
             training.DataDirectory = options.DataDirectory;
             training.ThreadsPerWorker = options.ThreadsPerWorker;
+            training.ComputeNiceness = options.ComputeNiceness;
             training.TensorChannel = options.TensorChannel;
             training.TensorPort = options.TensorPort;
             training.TensorMaxPayloadBytes = options.MaxMessageBodySize;

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace DistributedBackprop.Cluster.Workers;
+
+/// <summary>
+/// A worker's own thread for forward and backward passes, running below the priority of the silo's other
+/// threads. A step's compute keeps a core busy for milliseconds; on the grain's turn it would hold a thread-pool
+/// thread at the priority of the tensor channel's readers, the reducers' turns and Orleans' own messaging, and a
+/// transfer arriving for this silo would wait for a time slice behind it. Below them, the kernel lets the
+/// waiting thread in as soon as it wakes, and the compute still gets every cycle nobody else wants. Results do
+/// not depend on the thread. Work runs one item at a time in the order given.
+/// </summary>
+internal sealed partial class ComputeThread : IDisposable
+{
+    private const int PriorityOfProcess = 0;
+
+    private readonly BlockingCollection<Action> _work = [];
+
+    /// <param name="niceness">How far below the silo's other threads to run: a Linux nice increment (1-19);
+    /// elsewhere any positive value means below normal. 0 keeps the normal priority.</param>
+    public ComputeThread(string name, int niceness)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(niceness);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(niceness, 19);
+        new Thread(() => Serve(niceness)) { IsBackground = true, Name = name }.Start();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on this thread; the task ends with its result or exception.</summary>
+    public Task<T> RunAsync<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var done = new TaskCompletionSource<T>();
+        _work.Add(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception exception)
+            {
+                done.SetException(exception);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Ends the thread once the work already given has run.</summary>
+    public void Dispose() => _work.CompleteAdding();
+
+    private void Serve(int niceness)
+    {
+        LowerPriority(niceness);
+        foreach (var work in _work.GetConsumingEnumerable())
+        {
+            work();
+        }
+
+        _work.Dispose();
+    }
+
+    // On Linux a thread's nice value is its own (setpriority on the thread id), and raising it needs no
+    // privilege; .NET's Thread.Priority does nothing there. A failure leaves the normal priority: only speed
+    // depends on it.
+    private static void LowerPriority(int niceness)
+    {
+        if (niceness == 0)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            int thread = GetThreadId();
+            int current = GetPriority(PriorityOfProcess, thread);
+            _ = SetPriority(PriorityOfProcess, thread, Math.Min(19, current + niceness));
+        }
+        else
+        {
+            Thread.CurrentThread.Priority = ThreadPriority.BelowNormal;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetThreadId();
+
+    [LibraryImport("libc", EntryPoint = "getpriority")]
+    private static partial int GetPriority(int which, int who);
+
+    [LibraryImport("libc", EntryPoint = "setpriority")]
+    private static partial int SetPriority(int which, int who, int priority);
+}
