@@ -14,8 +14,9 @@ public sealed class TrainingSiloOptions
 
     /// <summary>How far below the silo's other threads each worker's compute thread runs (a Linux nice
     /// increment, 0-19; elsewhere any positive value is below normal), so transfers and messaging never wait
-    /// behind a forward or backward pass. 0 runs compute at normal priority.</summary>
-    public int ComputeNiceness { get; set; } = 10;
+    /// behind a forward or backward pass. 0 (the default) computes on the grain's turn at normal priority.
+    /// </summary>
+    public int ComputeNiceness { get; set; }
 
     /// <summary>Send gradient pushes and parameter fetches to shards on other silos over the tensor channel
     /// (plain TCP) instead of Orleans messaging. Default true; false keeps every transfer on Orleans.</summary>

@@ -32,7 +32,8 @@ public sealed class WorkerGrain(
     private List<TreeNode> _nodes = [];
     private readonly List<MicroBatchAccumulator> _accumulators = [];
 
-    // Forward and backward passes run here, below the priority of the silo's messaging (see ComputeThread).
+    // Forward and backward passes run here, below the priority of the silo's messaging (see ComputeThread);
+    // null when the silo's ComputeNiceness is 0, and they run on the grain's turn.
     private ComputeThread? _compute;
 
     public async Task<WorkerInfo> JoinAsync(WorkerSetup setup)
@@ -48,7 +49,10 @@ public sealed class WorkerGrain(
 
         _setup = setup;
         _replica = ModelReplica.Create(setup.Spec, options.Value.DataDirectory, await ThreadsAsync(setup));
-        _compute ??= new ComputeThread($"worker {setup.Rank} compute", options.Value.ComputeNiceness);
+        if (options.Value.ComputeNiceness > 0)
+        {
+            _compute ??= new ComputeThread($"worker {setup.Rank} compute", options.Value.ComputeNiceness);
+        }
         string siloName = silo.SiloAddress.ToParsableString();
         _reducer = GrainFactory.GetGrain<IReducerGrain>(RunGrainKey.Reducer(setup.RunId, siloName));
         _parameters = null;
@@ -86,7 +90,7 @@ public sealed class WorkerGrain(
 
         int microBatches = setup.Spec.MicroBatches;
         var (first, end) = RunPlan.MicroBatchRange(setup.Rank, setup.Workers, microBatches);
-        var (losses, correct, sums) = await _compute!.RunAsync(() => Compute(replica, order, first, end));
+        var (losses, correct, sums) = await RunComputeAsync(() => Compute(replica, order, first, end));
         long computed = Stopwatch.GetTimestamp();
         bool lossesFinite = losses.All(double.IsFinite);
         var reply = await reducer.ContributeAsync(
@@ -112,7 +116,7 @@ public sealed class WorkerGrain(
 
         // One entry per evaluator batch, so the coordinator adds them in the single-process order.
         int batchSize = replica.Options.EvaluationBatchSize;
-        var batches = await _compute!.RunAsync(() =>
+        var batches = await RunComputeAsync(() =>
         {
             var batches = new List<EvaluationBatch>();
             for (int start = rowStart; start < rowEnd; start += batchSize)
@@ -140,7 +144,11 @@ public sealed class WorkerGrain(
         return Task.CompletedTask;
     }
 
-    // The rank's micro-batches, folded into its tree nodes; on the compute thread, while the grain's turn waits.
+    private Task<T> RunComputeAsync<T>(Func<T> work) =>
+        _compute is null ? Task.FromResult(work()) : _compute.RunAsync(work);
+
+    // The rank's micro-batches, folded into its tree nodes; on the compute thread, if any, while the grain's turn
+    // waits.
     private (double[] Losses, int[] Correct, NodeSum[] Sums) Compute(
         ModelReplica replica,
         StepOrder order,

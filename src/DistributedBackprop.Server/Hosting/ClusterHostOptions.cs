@@ -34,8 +34,10 @@ public sealed class ClusterHostOptions
     public int ThreadsPerWorker { get; set; }
 
     /// <summary>How far below the silo's messaging and tensor transfers the workers' compute threads run: a Linux
-    /// nice increment, 0-19 (default 10; 0 keeps normal priority).</summary>
-    public int ComputeNiceness { get; set; } = 10;
+    /// nice increment, 1-19; 0 (the default, and what an embedded server uses) computes on the grain's turn.
+    /// Worth it when silos share cores, so transfers do not wait behind compute; the standalone server's
+    /// appsettings.json sets 10.</summary>
+    public int ComputeNiceness { get; set; }
 
     /// <summary>Carry gradient pushes and parameter fetches between silos over the tensor channel (plain TCP,
     /// several times faster than Orleans messaging for large arrays); false keeps them on Orleans.</summary>
