@@ -9,7 +9,8 @@ namespace DistributedBackprop.Cluster.Workers;
 /// thread at the priority of the tensor channel's readers, the reducers' turns and Orleans' own messaging, and a
 /// transfer arriving for this silo would wait for a time slice behind it. Below them, the kernel lets the
 /// waiting thread in as soon as it wakes, and the compute still gets every cycle nobody else wants. Results do
-/// not depend on the thread. Work runs one item at a time in the order given.
+/// not depend on the thread. Work runs one item at a time in the order given. A worker with more than one
+/// kernel thread also uses Core's shared GEMM and range helper threads, which keep the normal priority.
 /// </summary>
 internal sealed partial class ComputeThread : IDisposable
 {
