@@ -103,8 +103,8 @@ internal static unsafe class GemmKernel
             int blocks = plan.SplitColumns
                 ? (problem.M + plan.RowBlock - 1) / plan.RowBlock
                 : (problem.N + plan.ColumnBlock - 1) / plan.ColumnBlock;
-            pool.Run(problem, plan, &PackSharedTask<TKernel>, slices * blocks, threads);
-            pool.Run(problem, plan, &RunTask<TKernel>, plan.TaskCount, threads);
+            pool.Run(
+                problem, plan, &PackSharedTask<TKernel>, slices * blocks, &RunTask<TKernel>, plan.TaskCount, threads);
         }
         finally
         {

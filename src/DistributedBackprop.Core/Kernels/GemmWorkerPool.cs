@@ -1,32 +1,32 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace DistributedBackprop.Core.Kernels;
 
 /// <summary>
-/// Persistent background threads that help the calling thread run the tasks of one GEMM. A call hands out
-/// task indices through an interlocked counter and waits until every helper it woke has finished, so
-/// nothing is allocated per call. One GEMM holds the pool at a time; a caller that finds it busy computes
-/// alone, which gives the same result because no element depends on who computes it.
+/// Runs the tasks of one multi-threaded GEMM on the calling thread and <see cref="HelperCrew"/> threads. A job
+/// has two phases handed out through one interlocked counter: first the packing of the operand every task
+/// shares, then the tasks that each compute a block of C, which start once the last packing task has finished.
+/// One job, one wake-up: a helper that is slow to wake finds whatever work is left. Nothing is allocated per
+/// call. One GEMM holds the pool at a time; a caller that finds it busy computes alone, which gives the same
+/// result because no element depends on who computes it.
 /// </summary>
-[SuppressMessage("Design", "CA1001", Justification = "A process-lifetime singleton whose threads never exit.")]
 internal sealed unsafe class GemmWorkerPool
 {
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly ManualResetEventSlim _done = new(false);
-    private readonly int _helperCount;
+    private readonly HelperCrew _crew;
+    private readonly Action _drain;
 
-    private bool _started;
     private GemmProblem _problem;
     private GemmPlan _plan;
-    private delegate*<in GemmProblem, in GemmPlan, int, void> _runTask;
+    private delegate*<in GemmProblem, in GemmPlan, int, void> _packTask;
+    private delegate*<in GemmProblem, in GemmPlan, int, void> _computeTask;
+    private int _packCount;
     private int _taskCount;
     private int _nextTask;
-    private int _pendingHelpers;
+    private int _packed;
 
     private GemmWorkerPool(int helperCount)
     {
-        _helperCount = helperCount;
+        _drain = Drain;
+        _crew = new HelperCrew("GemmWorker", helperCount, _drain);
     }
 
     public static GemmWorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
@@ -39,38 +39,29 @@ internal sealed unsafe class GemmWorkerPool
     public void Exit() => _gate.Exit();
 
     /// <summary>
-    /// Runs runTask(problem, plan, t) for every t in [0, taskCount) on up to threads threads and returns when
-    /// all have finished. The caller must hold the pool (<see cref="TryEnter"/>).
+    /// Runs packTask(problem, plan, p) for every p below <paramref name="packCount"/>, then
+    /// computeTask(problem, plan, t) for every t below <paramref name="computeCount"/>, on up to
+    /// <paramref name="threads"/> threads, and returns when all have finished. The caller must hold the pool
+    /// (<see cref="TryEnter"/>).
     /// </summary>
     public void Run(
         in GemmProblem problem,
         in GemmPlan plan,
-        delegate*<in GemmProblem, in GemmPlan, int, void> runTask,
-        int taskCount,
+        delegate*<in GemmProblem, in GemmPlan, int, void> packTask,
+        int packCount,
+        delegate*<in GemmProblem, in GemmPlan, int, void> computeTask,
+        int computeCount,
         int threads)
     {
         _problem = problem;
         _plan = plan;
-        _runTask = runTask;
-        _taskCount = taskCount;
+        _packTask = packTask;
+        _computeTask = computeTask;
+        _packCount = packCount;
+        _taskCount = packCount + computeCount;
         _nextTask = 0;
-
-        int helpers = Math.Min(Math.Min(threads, taskCount) - 1, _helperCount);
-        if (helpers > 0)
-        {
-            EnsureStarted();
-            _pendingHelpers = helpers;
-            _done.Reset();
-
-            // Release is a full fence: helpers see the job fields written above.
-            _wake.Release(helpers);
-        }
-
-        Drain();
-        if (helpers > 0)
-        {
-            _done.Wait();
-        }
+        _packed = 0;
+        _crew.Run(Math.Min(threads, computeCount) - 1, _drain);
     }
 
     private void Drain()
@@ -78,36 +69,21 @@ internal sealed unsafe class GemmWorkerPool
         int t;
         while ((t = Interlocked.Increment(ref _nextTask) - 1) < _taskCount)
         {
-            _runTask(_problem, _plan, t);
-        }
-    }
-
-    private void EnsureStarted()
-    {
-        if (_started)
-        {
-            return;
-        }
-
-        for (int i = 0; i < _helperCount; i++)
-        {
-            var thread = new Thread(HelperLoop) { IsBackground = true, Name = $"GemmWorker{i}" };
-            thread.Start();
-        }
-
-        _started = true;
-    }
-
-    private void HelperLoop()
-    {
-        while (true)
-        {
-            _wake.Wait();
-            Drain();
-            if (Interlocked.Decrement(ref _pendingHelpers) == 0)
+            if (t < _packCount)
             {
-                _done.Set();
+                _packTask(_problem, _plan, t);
+                Interlocked.Increment(ref _packed);
+                continue;
             }
+
+            // Every packing task has been handed out; the ones still running are short.
+            var wait = default(SpinWait);
+            while (Volatile.Read(ref _packed) < _packCount)
+            {
+                wait.SpinOnce(sleep1Threshold: -1);
+            }
+
+            _computeTask(_problem, _plan, t - _packCount);
         }
     }
 }
