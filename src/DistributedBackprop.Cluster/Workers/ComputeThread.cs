@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
+using DistributedBackprop.Core.Kernels;
 
 namespace DistributedBackprop.Cluster.Workers;
 
@@ -10,12 +10,10 @@ namespace DistributedBackprop.Cluster.Workers;
 /// transfer arriving for this silo would wait for a time slice behind it. Below them, the kernel lets the
 /// waiting thread in as soon as it wakes, and the compute still gets every cycle nobody else wants. Results do
 /// not depend on the thread. Work runs one item at a time in the order given. A worker with more than one
-/// kernel thread also uses Core's shared GEMM and range helper threads, which keep the normal priority.
+/// kernel thread also uses Core's shared GEMM and range helper threads, which are lowered alike.
 /// </summary>
-internal sealed partial class ComputeThread : IDisposable
+internal sealed class ComputeThread : IDisposable
 {
-    private const int PriorityOfProcess = 0;
-
     private readonly BlockingCollection<Action> _work = [];
 
     /// <param name="niceness">How far below the silo's other threads to run: a Linux nice increment (1-19);
@@ -60,9 +58,8 @@ internal sealed partial class ComputeThread : IDisposable
         _work.Dispose();
     }
 
-    // On Linux a thread's nice value is its own (setpriority on the thread id), and raising it needs no
-    // privilege; .NET's Thread.Priority does nothing there. A failure leaves the normal priority: only speed
-    // depends on it.
+    // Core's kernel helper threads follow, so that a worker with more than one kernel thread computes below
+    // messaging on all of them (every worker of a silo has the same niceness).
     private static void LowerPriority(int niceness)
     {
         if (niceness == 0)
@@ -70,24 +67,7 @@ internal sealed partial class ComputeThread : IDisposable
             return;
         }
 
-        if (OperatingSystem.IsLinux())
-        {
-            int thread = GetThreadId();
-            int current = GetPriority(PriorityOfProcess, thread);
-            _ = SetPriority(PriorityOfProcess, thread, Math.Min(19, current + niceness));
-        }
-        else
-        {
-            Thread.CurrentThread.Priority = ThreadPriority.BelowNormal;
-        }
+        KernelThreads.SetCurrentThreadNiceness(niceness);
+        KernelThreads.HelperNiceness = Math.Max(KernelThreads.HelperNiceness, niceness);
     }
-
-    [LibraryImport("libc", EntryPoint = "gettid")]
-    private static partial int GetThreadId();
-
-    [LibraryImport("libc", EntryPoint = "getpriority")]
-    private static partial int GetPriority(int which, int who);
-
-    [LibraryImport("libc", EntryPoint = "setpriority")]
-    private static partial int SetPriority(int which, int who, int priority);
 }

@@ -14,7 +14,8 @@ namespace DistributedBackprop.Core.Kernels;
 /// Between jobs a helper keeps polling for a while before it sleeps. A training step calls its kernels back to
 /// back with microseconds between them, and waking a sleeping thread takes tens to hundreds of microseconds (on
 /// a virtual machine the idle CPU has halted and the hypervisor must resume it), as long as a small GEMM takes.
-/// The poll ends after <see cref="PollMicroseconds"/>, so an idle process keeps no core busy.
+/// The poll ends after <see cref="PollMicroseconds"/>, so an idle process keeps no core busy. Helpers run at
+/// <see cref="KernelThreads.HelperNiceness"/>, taken up at their next job.
 /// </remarks>
 [SuppressMessage("Design", "CA1001", Justification = "Process-lifetime pools whose threads never exit.")]
 internal sealed class HelperCrew
@@ -104,10 +105,17 @@ internal sealed class HelperCrew
 
     private void HelperLoop()
     {
+        int niceness = 0;
         while (true)
         {
             if (TryTakePlace())
             {
+                if (KernelThreads.HelperNiceness != niceness)
+                {
+                    niceness = KernelThreads.HelperNiceness;
+                    KernelThreads.SetCurrentThreadNiceness(niceness);
+                }
+
                 try
                 {
                     _drain();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DistributedBackprop.Cluster.Workers;
+using DistributedBackprop.Core.Kernels;
 
 namespace DistributedBackprop.Cluster.Tests.Workers;
 
@@ -45,6 +46,7 @@ public sealed class ComputeThreadTests
         int nice = await compute.RunAsync(NiceOfCurrentThread);
 
         Assert.Equal(Math.Min(19, creator + 5), nice);
+        Assert.True(KernelThreads.HelperNiceness >= 5, "Core's kernel helper threads were not lowered alike");
     }
 
     [Fact]

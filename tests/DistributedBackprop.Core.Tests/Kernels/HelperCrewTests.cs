@@ -1,3 +1,4 @@
+using System.Globalization;
 using DistributedBackprop.Core.Kernels;
 
 namespace DistributedBackprop.Core.Tests.Kernels;
@@ -64,6 +65,43 @@ public sealed class HelperCrewTests
 
         Assert.True(onlyCaller);
         Assert.All(job.Counts, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void Run_HelperNicenessSet_HelpersComputeThatFarBelowTheProcess()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        int helperNice = int.MinValue;
+        using var joined = new ManualResetEventSlim(false);
+        var crew = new HelperCrew("TestCrew", 1, () =>
+        {
+            helperNice = Nice("/proc/thread-self/stat");
+            joined.Set();
+        });
+        int before = KernelThreads.HelperNiceness;
+        try
+        {
+            KernelThreads.HelperNiceness = 4;
+            crew.Run(1, () => Assert.True(joined.Wait(TimeSpan.FromSeconds(10)), "the helper never joined"));
+        }
+        finally
+        {
+            KernelThreads.HelperNiceness = before;
+        }
+
+        Assert.Equal(Math.Min(19, Nice("/proc/self/stat") + 4), helperNice);
+    }
+
+    // Field 19 of a /proc stat file, counted after the parenthesised command name; /proc/self is the main thread.
+    private static int Nice(string statFile)
+    {
+        string stat = File.ReadAllText(statFile);
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[19 - 3], CultureInfo.InvariantCulture);
     }
 
     private sealed class CountingJob
