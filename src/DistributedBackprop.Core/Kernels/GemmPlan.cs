@@ -8,8 +8,10 @@ namespace DistributedBackprop.Core.Kernels;
 /// </summary>
 internal readonly unsafe struct GemmPlan
 {
-    // Below this many multiply-adds (about 30 µs on one core) waking another thread costs more than it saves.
-    private const long ParallelMinimumWork = 1L << 22;
+    // Below this many multiply-adds (about 20 µs on one core) sharing the work costs more than it saves. With
+    // helpers that poll between jobs and a caller that never waits for one that has not joined (HelperCrew), a
+    // batch-16 layer (16x784x256, 3.2M) went from the same ~120 µs on 1 or 2 threads to 55-95 µs on 2.
+    private const long ParallelMinimumWork = 1L << 20;
 
     // One run of tiles per thread. Four per thread let a thread that has the CPU to itself take over work from one
     // that is descheduled, but each task then sweeps a quarter of the columns per packed block of A; on a quiet
