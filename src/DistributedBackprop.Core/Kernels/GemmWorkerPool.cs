@@ -71,8 +71,16 @@ internal sealed unsafe class GemmWorkerPool
         {
             if (t < _packCount)
             {
-                _packTask(_problem, _plan, t);
-                Interlocked.Increment(ref _packed);
+                try
+                {
+                    _packTask(_problem, _plan, t);
+                }
+                finally
+                {
+                    // Counted even if it failed, so no thread waits for it forever; the failure reaches the caller.
+                    Interlocked.Increment(ref _packed);
+                }
+
                 continue;
             }
 

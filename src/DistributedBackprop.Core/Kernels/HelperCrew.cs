@@ -49,7 +49,8 @@ internal sealed class HelperCrew
     /// <summary>
     /// Runs <paramref name="callerDrain"/> on this thread and <see cref="_drain"/> on up to
     /// <paramref name="helpers"/> helpers, and returns when every one that joined has finished; rethrows the
-    /// first exception a helper's drain threw. One job at a time: the caller must own the job's state.
+    /// first exception a helper's drain threw (the caller's own exception comes first, once every helper that
+    /// joined has finished). One job at a time: the caller must own the job's state.
     /// </summary>
     public void Run(int helpers, Action callerDrain)
     {
@@ -73,13 +74,20 @@ internal sealed class HelperCrew
             _wake.Release(Math.Min(sleepers, helpers));
         }
 
-        callerDrain();
-        int joined = helpers - Interlocked.Exchange(ref _openPlaces, 0);
-        while (Volatile.Read(ref _finishedHelpers) < joined)
+        try
         {
-            // A helper counts itself before it sets the event, so a set lost to this reset is seen by the count.
-            _finished.Wait();
-            _finished.Reset();
+            callerDrain();
+        }
+        finally
+        {
+            // Also when the caller's drain threw: no helper may still be in this job once Run returns.
+            int joined = helpers - Interlocked.Exchange(ref _openPlaces, 0);
+            while (Volatile.Read(ref _finishedHelpers) < joined)
+            {
+                // A helper counts itself before it sets the event, so a set lost to this reset is seen by the count.
+                _finished.Wait();
+                _finished.Reset();
+            }
         }
 
         if (_failure is { } failure)

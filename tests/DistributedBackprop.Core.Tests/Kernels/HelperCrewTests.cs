@@ -53,6 +53,28 @@ public sealed class HelperCrewTests
     }
 
     [Fact]
+    public void Run_CallerDrainThrows_WaitsForTheHelperThatJoinedThenRethrows()
+    {
+        using var started = new ManualResetEventSlim(false);
+        bool helperFinished = false;
+        var crew = new HelperCrew("TestCrew", 1, () =>
+        {
+            started.Set();
+            Thread.Sleep(100);
+            Volatile.Write(ref helperFinished, true);
+        });
+
+        var error = Assert.Throws<InvalidOperationException>(() => crew.Run(1, () =>
+        {
+            Assert.True(started.Wait(TimeSpan.FromSeconds(10)), "the helper never joined");
+            throw new InvalidOperationException("caller failed");
+        }));
+
+        Assert.Equal("caller failed", error.Message);
+        Assert.True(Volatile.Read(ref helperFinished), "Run returned while a helper was still in the job");
+    }
+
+    [Fact]
     public void Run_NoHelpersAsked_RunsOnlyOnTheCaller()
     {
         var job = new CountingJob(helpers: 2);
