@@ -104,10 +104,17 @@ public abstract class Optimizer
     /// <param name="step">1-based number of this update, for Adam's bias correction.</param>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, long step)
     {
-        if (parameters.Length != Length || gradients.Length != Length)
+        ThrowIfInvalidStep(parameters.Length, gradients.Length, learningRate, step);
+        StepRange(parameters, gradients, 0, Length, learningRate, step);
+    }
+
+    /// <summary>The checks of <see cref="Step"/>, for callers that update the slice in pieces.</summary>
+    internal void ThrowIfInvalidStep(int parametersLength, int gradientsLength, float learningRate, long step)
+    {
+        if (parametersLength != Length || gradientsLength != Length)
         {
             throw new ArgumentException(
-                $"parameters ({parameters.Length}) and gradients ({gradients.Length}) must both have the slice's "
+                $"parameters ({parametersLength}) and gradients ({gradientsLength}) must both have the slice's "
                 + $"length {Length}.");
         }
 
@@ -118,9 +125,29 @@ public abstract class Optimizer
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1L);
+    }
 
-        foreach (var run in _runs)
+    /// <summary>
+    /// As <see cref="Step"/> for the elements [from, to) of the slice only (offsets within the slice); arguments
+    /// already checked. Every element is updated from its own gradient and state alone, so pieces updated apart,
+    /// on any threads, give the bits of one call over the whole slice.
+    /// </summary>
+    internal void StepRange(
+        Span<float> parameters,
+        ReadOnlySpan<float> gradients,
+        int from,
+        int to,
+        float learningRate,
+        long step)
+    {
+        foreach (var whole in _runs)
         {
+            var run = whole with { Start = Math.Max(whole.Start, from), End = Math.Min(whole.End, to) };
+            if (run.Start >= run.End)
+            {
+                continue;
+            }
+
             var runParameters = parameters[run.Start..run.End];
             var runGradients = gradients[run.Start..run.End];
             switch (run.Kind)

@@ -1,3 +1,4 @@
+using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Optimizers;
 using DistributedBackprop.Core.Parameters;
 
@@ -12,13 +13,27 @@ namespace DistributedBackprop.Core.Training;
 /// </summary>
 /// <remarks>
 /// Per step: <see cref="PrepareGradient"/> (clip by value, then chunk sums of squares for the global norm), then,
-/// once the caller has combined every slice's chunk sums in chunk order, <see cref="Apply"/>.
+/// once the caller has combined every slice's chunk sums in chunk order, <see cref="Apply"/>. With
+/// <see cref="TrainingOptions.Threads"/> above 1 both run on pieces of whole chunks shared among the threads,
+/// which gives the same bits for the same reason.
 /// </remarks>
-public sealed class ParameterUpdater
+public sealed unsafe class ParameterUpdater
 {
+    // What the threads share: runs of whole pieces. A slice shorter than two pieces is done on one thread.
+    private const int PieceElements = 4 * GradientNorm.ChunkSize;
+
     private readonly ParameterLayout _layout;
     private readonly TrainingOptions _options;
     private readonly LearningRateSchedule _schedule;
+    private readonly Action<int, int, int> _prepareRange;
+    private readonly Action<int, int, int> _applyRange;
+
+    // The slices of the call in progress, for the threads' ranges (spans cannot be kept in fields).
+    private float* _gradient;
+    private float* _parameters;
+    private float _learningRate;
+    private long _optimizerStep;
+    private double _globalNorm;
 
     /// <param name="start">First element of the slice; a multiple of <see cref="GradientNorm.ChunkSize"/>.</param>
     public ParameterUpdater(ParameterLayout layout, TrainingOptions options, int stepsPerEpoch, int start, int end)
@@ -40,6 +55,8 @@ public sealed class ParameterUpdater
         End = end;
         Optimizer = Optimizer.Create(options.Optimizer, layout, start, end);
         ChunkSums = new double[GradientNorm.ChunkCount(end - start)];
+        _prepareRange = PrepareRange;
+        _applyRange = ApplyRange;
     }
 
     public int Start { get; }
@@ -57,12 +74,30 @@ public sealed class ParameterUpdater
     /// <summary>Clips the slice's gradient by value (if on), then fills <see cref="ChunkSums"/>.</summary>
     public double[] PrepareGradient(Span<float> gradientSlice)
     {
-        if (_options.ClipValue > 0)
+        if (!InPieces(gradientSlice.Length))
         {
-            GradientClipping.ClipByValue(_layout, gradientSlice, Start, _options.ClipValue);
+            if (_options.ClipValue > 0)
+            {
+                GradientClipping.ClipByValue(_layout, gradientSlice, Start, _options.ClipValue);
+            }
+
+            GradientNorm.ChunkSumsOfSquares(_layout, gradientSlice, Start, ChunkSums);
+            return ChunkSums;
         }
 
-        GradientNorm.ChunkSumsOfSquares(_layout, gradientSlice, Start, ChunkSums);
+        fixed (float* gradient = gradientSlice)
+        {
+            _gradient = gradient;
+            try
+            {
+                ParallelRanges.For(Pieces, _options.Threads, _prepareRange);
+            }
+            finally
+            {
+                _gradient = null;
+            }
+        }
+
         return ChunkSums;
     }
 
@@ -71,11 +106,69 @@ public sealed class ParameterUpdater
     /// <param name="globalNorm">sqrt of every slice's chunk sums combined in chunk order.</param>
     public void Apply(Span<float> parameterSlice, Span<float> gradientSlice, long step, double globalNorm)
     {
-        if (_options.ClipNorm > 0)
+        float learningRate = _schedule.LearningRateAt(step);
+        if (!InPieces(gradientSlice.Length))
         {
-            GradientClipping.ClipByGlobalNorm(_layout, gradientSlice, Start, globalNorm, _options.ClipNorm);
+            if (_options.ClipNorm > 0)
+            {
+                GradientClipping.ClipByGlobalNorm(_layout, gradientSlice, Start, globalNorm, _options.ClipNorm);
+            }
+
+            Optimizer.Step(parameterSlice, gradientSlice, learningRate, step + 1);
+            return;
         }
 
-        Optimizer.Step(parameterSlice, gradientSlice, _schedule.LearningRateAt(step), step + 1);
+        Optimizer.ThrowIfInvalidStep(parameterSlice.Length, gradientSlice.Length, learningRate, step + 1);
+        fixed (float* parameters = parameterSlice, gradient = gradientSlice)
+        {
+            _parameters = parameters;
+            _gradient = gradient;
+            (_learningRate, _optimizerStep, _globalNorm) = (learningRate, step + 1, globalNorm);
+            try
+            {
+                ParallelRanges.For(Pieces, _options.Threads, _applyRange);
+            }
+            finally
+            {
+                _parameters = null;
+                _gradient = null;
+            }
+        }
+    }
+
+    private int Length => End - Start;
+
+    private int Pieces => (Length + PieceElements - 1) / PieceElements;
+
+    // Pieces pay once the threads can each take one; a slice of another length is refused by the one-thread path.
+    private bool InPieces(int sliceLength) =>
+        _options.Threads > 1 && Length >= 2 * PieceElements && sliceLength == Length;
+
+    private void PrepareRange(int worker, int firstPiece, int endPiece)
+    {
+        int from = firstPiece * PieceElements;
+        int to = Math.Min(Length, endPiece * PieceElements);
+        var piece = new Span<float>(_gradient + from, to - from);
+        if (_options.ClipValue > 0)
+        {
+            GradientClipping.ClipByValue(_layout, piece, Start + from, _options.ClipValue);
+        }
+
+        var sums = ChunkSums.AsSpan(from / GradientNorm.ChunkSize, GradientNorm.ChunkCount(to - from));
+        GradientNorm.ChunkSumsOfSquares(_layout, piece, Start + from, sums);
+    }
+
+    private void ApplyRange(int worker, int firstPiece, int endPiece)
+    {
+        int from = firstPiece * PieceElements;
+        int to = Math.Min(Length, endPiece * PieceElements);
+        var gradient = new Span<float>(_gradient, Length);
+        if (_options.ClipNorm > 0)
+        {
+            GradientClipping.ClipByGlobalNorm(
+                _layout, gradient[from..to], Start + from, _globalNorm, _options.ClipNorm);
+        }
+
+        Optimizer.StepRange(new Span<float>(_parameters, Length), gradient, from, to, _learningRate, _optimizerStep);
     }
 }
