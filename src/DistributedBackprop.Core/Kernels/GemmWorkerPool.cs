@@ -1,7 +1,7 @@
 namespace DistributedBackprop.Core.Kernels;
 
 /// <summary>
-/// Runs the tasks of one multi-threaded GEMM on the calling thread and <see cref="HelperCrew"/> threads. A job
+/// Runs the tasks of one multi-threaded GEMM on the calling thread and the shared <see cref="HelperCrew"/>. A job
 /// has two phases handed out through one interlocked counter: first the packing of the operand every task
 /// shares, then the tasks that each compute a block of C, which start once the last packing task has finished.
 /// One job, one wake-up: a helper that is slow to wake finds whatever work is left. Nothing is allocated per
@@ -11,7 +11,6 @@ namespace DistributedBackprop.Core.Kernels;
 internal sealed unsafe class GemmWorkerPool
 {
     private readonly Lock _gate = new();
-    private readonly HelperCrew _crew;
     private readonly Action _drain;
 
     private GemmProblem _problem;
@@ -23,13 +22,12 @@ internal sealed unsafe class GemmWorkerPool
     private int _nextTask;
     private int _packed;
 
-    private GemmWorkerPool(int helperCount)
+    private GemmWorkerPool()
     {
         _drain = Drain;
-        _crew = new HelperCrew("GemmWorker", helperCount, _drain);
     }
 
-    public static GemmWorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
+    public static GemmWorkerPool Shared { get; } = new();
 
     /// <summary>
     /// Reserves the pool for one GEMM; false when another GEMM holds it. Pair with <see cref="Exit"/>.
@@ -61,7 +59,10 @@ internal sealed unsafe class GemmWorkerPool
         _taskCount = packCount + computeCount;
         _nextTask = 0;
         _packed = 0;
-        _crew.Run(Math.Min(threads, computeCount) - 1, _drain);
+        if (!HelperCrew.Shared.TryRun(Math.Min(threads, computeCount) - 1, _drain))
+        {
+            _drain();
+        }
     }
 
     private void Drain()

@@ -5,10 +5,13 @@ using System.Runtime.ExceptionServices;
 namespace DistributedBackprop.Core.Kernels;
 
 /// <summary>
-/// Background threads that join the calling thread on one job at a time: the caller opens a number of places, a
+/// The kernels' background threads, shared by every multi-threaded kernel of the process (GEMM, the range
+/// splits of pooling, BatchNorm, convolution and the parameter update), so that they never compete with each
+/// other for cores. They join the calling thread on one job at a time: the caller opens a number of places, a
 /// helper that takes one runs the job's drain loop (which pulls work items from a shared counter) and reports
-/// back. The caller drains too, then closes the places that nobody took and waits only for the helpers that did:
-/// a helper that is slow to wake costs the job nothing but its help.
+/// back. The caller drains too, then closes the places that nobody took and waits only for the helpers that
+/// did: a helper that is slow to wake costs the job nothing but its help. A caller that finds the crew busy
+/// with another job runs its own alone, which gives the same result because no item depends on who runs it.
 /// </summary>
 /// <remarks>
 /// Between jobs a helper keeps polling for a while before it sleeps. A training step calls its kernels back to
@@ -17,7 +20,7 @@ namespace DistributedBackprop.Core.Kernels;
 /// The poll ends after <see cref="PollMicroseconds"/>, so an idle process keeps no core busy. Helpers run at
 /// <see cref="KernelThreads.HelperNiceness"/>, taken up at their next job.
 /// </remarks>
-[SuppressMessage("Design", "CA1001", Justification = "Process-lifetime pools whose threads never exit.")]
+[SuppressMessage("Design", "CA1001", Justification = "A process-lifetime singleton whose threads never exit.")]
 internal sealed class HelperCrew
 {
     /// <summary>How long a helper looks for the next job before it sleeps.</summary>
@@ -27,10 +30,11 @@ internal sealed class HelperCrew
 
     private readonly string _name;
     private readonly int _helperCount;
-    private readonly Action _drain;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ManualResetEventSlim _finished = new(false);
     private bool _started;
+    private int _busy;
+    private Action? _drain;
     private int _openPlaces;
     private int _finishedHelpers;
     private int _sleepers;
@@ -38,30 +42,47 @@ internal sealed class HelperCrew
 
     /// <param name="name">Thread name prefix.</param>
     /// <param name="helperCount">Threads besides the caller.</param>
-    /// <param name="drain">A helper's share of a job: runs work items until none is left.</param>
-    public HelperCrew(string name, int helperCount, Action drain)
+    public HelperCrew(string name, int helperCount)
     {
         _name = name;
         _helperCount = helperCount;
-        _drain = drain;
     }
 
+    /// <summary>One helper fewer than the processor count.</summary>
+    public static HelperCrew Shared { get; } = new("KernelHelper", Math.Max(0, Environment.ProcessorCount - 1));
+
     /// <summary>
-    /// Runs <paramref name="callerDrain"/> on this thread and <see cref="_drain"/> on up to
-    /// <paramref name="helpers"/> helpers, and returns when every one that joined has finished; rethrows the
-    /// first exception a helper's drain threw (the caller's own exception comes first, once every helper that
-    /// joined has finished). One job at a time: the caller must own the job's state.
+    /// Runs <paramref name="drain"/> on this thread and on up to <paramref name="helpers"/> helpers, and returns
+    /// true when every one that joined has finished; rethrows the first exception a helper's drain threw (the
+    /// caller's own exception comes first, once every helper that joined has finished). Returns false at once,
+    /// without running anything, when no helper is asked for or the crew is busy with another job: the caller
+    /// then drains alone. <paramref name="drain"/> must end when the job's work items are used up, on any thread.
     /// </summary>
-    public void Run(int helpers, Action callerDrain)
+    public bool TryRun(int helpers, Action drain)
     {
         helpers = Math.Min(helpers, _helperCount);
-        if (helpers <= 0)
+        if (helpers <= 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            callerDrain();
-            return;
+            return false;
         }
 
+        try
+        {
+            Run(helpers, drain);
+        }
+        finally
+        {
+            _drain = null;
+            Volatile.Write(ref _busy, 0);
+        }
+
+        return true;
+    }
+
+    private void Run(int helpers, Action drain)
+    {
         EnsureStarted();
+        _drain = drain;
         _failure = null;
         _finishedHelpers = 0;
         _finished.Reset();
@@ -76,7 +97,7 @@ internal sealed class HelperCrew
 
         try
         {
-            callerDrain();
+            drain();
         }
         finally
         {
@@ -126,7 +147,7 @@ internal sealed class HelperCrew
 
                 try
                 {
-                    _drain();
+                    _drain!();
                 }
                 catch (Exception exception)
                 {

@@ -1,15 +1,14 @@
 namespace DistributedBackprop.Core.Kernels;
 
 /// <summary>
-/// Runs the worker ranges of one <see cref="ParallelRanges.For"/> call on the calling thread and
-/// <see cref="HelperCrew"/> threads. Nothing is allocated per call: the body is the caller's cached delegate and
+/// Runs the worker ranges of one <see cref="ParallelRanges.For"/> call on the calling thread and the shared
+/// <see cref="HelperCrew"/>. Nothing is allocated per call: the body is the caller's cached delegate and
 /// worker indices are handed out through an interlocked counter. One call holds the pool at a time; a call
 /// that finds it busy (another thread's, or a nested one) runs its ranges inline, which gives the same
 /// result because ranges are independent.
 /// </summary>
 internal sealed class RangeWorkerPool
 {
-    private readonly HelperCrew _crew;
     private readonly Action _drain;
 
     private int _busy;
@@ -18,13 +17,12 @@ internal sealed class RangeWorkerPool
     private int _workers;
     private int _nextWorker;
 
-    private RangeWorkerPool(int helperCount)
+    private RangeWorkerPool()
     {
         _drain = Drain;
-        _crew = new HelperCrew("RangeWorker", helperCount, _drain);
     }
 
-    public static RangeWorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
+    public static RangeWorkerPool Shared { get; } = new();
 
     /// <summary>Runs body(w, first, end) for every worker w below <paramref name="workers"/>; returns when all are
     /// done.</summary>
@@ -46,7 +44,10 @@ internal sealed class RangeWorkerPool
             _items = items;
             _workers = workers;
             _nextWorker = 0;
-            _crew.Run(workers - 1, _drain);
+            if (!HelperCrew.Shared.TryRun(workers - 1, _drain))
+            {
+                _drain();
+            }
         }
         finally
         {

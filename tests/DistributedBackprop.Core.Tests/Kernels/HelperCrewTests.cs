@@ -6,15 +6,16 @@ namespace DistributedBackprop.Core.Tests.Kernels;
 public sealed class HelperCrewTests
 {
     [Fact]
-    public void Run_ManyJobsBackToBack_EveryItemOfEveryJobRunsExactlyOnce()
+    public void TryRun_ManyJobsBackToBack_EveryItemOfEveryJobRunsExactlyOnce()
     {
-        var job = new CountingJob(helpers: 3);
+        var crew = new HelperCrew("TestCrew", 3);
+        var job = new CountingJob();
 
         // Jobs alternate between sizes and gaps, so helpers are found polling, asleep, or in the middle of waking.
         for (int round = 0; round < 400; round++)
         {
             job.Start(items: 1 + round % 37);
-            job.Crew.Run(helpers: 1 + round % 3, job.Drain);
+            Assert.True(crew.TryRun(helpers: 1 + round % 3, job.Drain));
             Assert.All(job.Counts, count => Assert.Equal(1, count));
             if (round % 50 == 0)
             {
@@ -24,91 +25,91 @@ public sealed class HelperCrewTests
     }
 
     [Fact]
-    public void Run_AfterHelpersFellAsleep_StillFinishesEveryItem()
+    public void TryRun_AfterHelpersFellAsleep_StillFinishesEveryItem()
     {
-        var job = new CountingJob(helpers: 1);
+        var crew = new HelperCrew("TestCrew", 1);
+        var job = new CountingJob();
         job.Start(items: 8);
-        job.Crew.Run(helpers: 1, job.Drain);
+        crew.TryRun(helpers: 1, job.Drain);
 
         // Well past the poll, so the helper sleeps and must be woken (or the caller does everything itself).
         Thread.Sleep(HelperCrew.PollMicroseconds / 1000 + 50);
         job.Start(items: 64);
-        job.Crew.Run(helpers: 1, job.Drain);
+        Assert.True(crew.TryRun(helpers: 1, job.Drain));
 
         Assert.All(job.Counts, count => Assert.Equal(1, count));
     }
 
     [Fact]
-    public void Run_HelperDrainThrows_RethrowsOnTheCallerAndTheNextJobRuns()
+    public void TryRun_HelperThrows_RethrowsOnTheCallerAndTheNextJobRuns()
     {
-        using var failing = new ThrowingJob();
-        var crew = new HelperCrew("TestCrew", 1, failing.Drain);
+        var crew = new HelperCrew("TestCrew", 1);
+        using var job = new TwoSidedJob { HelperThrows = true };
 
-        // The caller's own drain waits until the helper has joined and thrown, so the failure is certain.
-        var error = Assert.Throws<InvalidOperationException>(() => crew.Run(1, failing.WaitForHelper));
+        // The caller's side waits until the helper has joined (and thrown), so the failure is certain.
+        var error = Assert.Throws<InvalidOperationException>(() => crew.TryRun(1, job.Drain));
         Assert.Equal("helper failed", error.Message);
 
-        failing.Armed = false;
-        crew.Run(1, failing.WaitForHelper);
+        job.HelperThrows = false;
+        Assert.True(crew.TryRun(1, job.Drain));
     }
 
     [Fact]
-    public void Run_CallerDrainThrows_WaitsForTheHelperThatJoinedThenRethrows()
+    public void TryRun_CallerThrows_WaitsForTheHelperThatJoinedThenRethrows()
     {
-        using var started = new ManualResetEventSlim(false);
-        bool helperFinished = false;
-        var crew = new HelperCrew("TestCrew", 1, () =>
-        {
-            started.Set();
-            Thread.Sleep(100);
-            Volatile.Write(ref helperFinished, true);
-        });
+        var crew = new HelperCrew("TestCrew", 1);
+        using var job = new TwoSidedJob { CallerThrows = true, HelperSleeps = TimeSpan.FromMilliseconds(100) };
 
-        var error = Assert.Throws<InvalidOperationException>(() => crew.Run(1, () =>
-        {
-            Assert.True(started.Wait(TimeSpan.FromSeconds(10)), "the helper never joined");
-            throw new InvalidOperationException("caller failed");
-        }));
+        var error = Assert.Throws<InvalidOperationException>(() => crew.TryRun(1, job.Drain));
 
         Assert.Equal("caller failed", error.Message);
-        Assert.True(Volatile.Read(ref helperFinished), "Run returned while a helper was still in the job");
+        Assert.True(job.HelperFinished, "TryRun returned while a helper was still in the job");
     }
 
     [Fact]
-    public void Run_NoHelpersAsked_RunsOnlyOnTheCaller()
+    public void TryRun_CrewBusyWithAnotherJob_ReturnsFalseAndRunsNothing()
     {
-        var job = new CountingJob(helpers: 2);
-        job.Start(items: 10);
-        int caller = Environment.CurrentManagedThreadId;
-        bool onlyCaller = true;
-        job.OnItem = () => onlyCaller &= Environment.CurrentManagedThreadId == caller;
+        var crew = new HelperCrew("TestCrew", 1);
+        bool? nested = null;
+        int nestedRuns = 0;
+        using var outer = new TwoSidedJob
+        {
+            OnCaller = () => nested = crew.TryRun(1, () => Interlocked.Increment(ref nestedRuns)),
+        };
 
-        job.Crew.Run(helpers: 0, job.Drain);
+        Assert.True(crew.TryRun(1, outer.Drain));
 
-        Assert.True(onlyCaller);
-        Assert.All(job.Counts, count => Assert.Equal(1, count));
+        Assert.False(nested);
+        Assert.Equal(0, nestedRuns);
     }
 
     [Fact]
-    public void Run_HelperNicenessSet_HelpersComputeThatFarBelowTheProcess()
+    public void TryRun_NoHelpersAsked_ReturnsFalseAndRunsNothing()
+    {
+        var crew = new HelperCrew("TestCrew", 2);
+        var job = new CountingJob();
+        job.Start(items: 10);
+
+        Assert.False(crew.TryRun(helpers: 0, job.Drain));
+        Assert.All(job.Counts, count => Assert.Equal(0, count));
+    }
+
+    [Fact]
+    public void TryRun_HelperNicenessSet_HelpersComputeThatFarBelowTheProcess()
     {
         if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
+        var crew = new HelperCrew("TestCrew", 1);
         int helperNice = int.MinValue;
-        using var joined = new ManualResetEventSlim(false);
-        var crew = new HelperCrew("TestCrew", 1, () =>
-        {
-            helperNice = Nice("/proc/thread-self/stat");
-            joined.Set();
-        });
+        using var job = new TwoSidedJob { OnHelper = () => helperNice = Nice("/proc/thread-self/stat") };
         int before = KernelThreads.HelperNiceness;
         try
         {
             KernelThreads.HelperNiceness = 4;
-            crew.Run(1, () => Assert.True(joined.Wait(TimeSpan.FromSeconds(10)), "the helper never joined"));
+            Assert.True(crew.TryRun(1, job.Drain));
         }
         finally
         {
@@ -126,20 +127,12 @@ public sealed class HelperCrewTests
         return int.Parse(fields[19 - 3], CultureInfo.InvariantCulture);
     }
 
+    // Items handed out through a counter, as the GEMM and range pools do.
     private sealed class CountingJob
     {
         private int _next;
 
-        public CountingJob(int helpers)
-        {
-            Crew = new HelperCrew("TestCrew", helpers, Drain);
-        }
-
-        public HelperCrew Crew { get; }
-
         public int[] Counts { get; private set; } = [];
-
-        public Action? OnItem { get; set; }
 
         public void Start(int items)
         {
@@ -152,34 +145,56 @@ public sealed class HelperCrewTests
             int item;
             while ((item = Interlocked.Increment(ref _next) - 1) < Counts.Length)
             {
-                OnItem?.Invoke();
                 Interlocked.Increment(ref Counts[item]);
                 Thread.SpinWait(200);
             }
         }
     }
 
-    private sealed class ThrowingJob : IDisposable
+    // A job whose drain does one thing on the thread that called TryRun and another on the helper; the caller's
+    // side waits until the helper has joined, so both sides always run.
+    private sealed class TwoSidedJob : IDisposable
     {
-        private readonly ManualResetEventSlim _helperRan = new(false);
+        private readonly int _caller = Environment.CurrentManagedThreadId;
+        private readonly SemaphoreSlim _helperJoined = new(0);
+        private bool _helperFinished;
 
-        public void Dispose() => _helperRan.Dispose();
+        public bool HelperThrows { get; set; }
 
-        public bool Armed { get; set; } = true;
+        public bool CallerThrows { get; set; }
+
+        public TimeSpan HelperSleeps { get; init; }
+
+        public Action? OnHelper { get; init; }
+
+        public Action? OnCaller { get; init; }
+
+        public bool HelperFinished => Volatile.Read(ref _helperFinished);
+
+        public void Dispose() => _helperJoined.Dispose();
 
         public void Drain()
         {
-            _helperRan.Set();
-            if (Armed)
+            if (Environment.CurrentManagedThreadId != _caller)
             {
-                throw new InvalidOperationException("helper failed");
-            }
-        }
+                _helperJoined.Release();
+                OnHelper?.Invoke();
+                Thread.Sleep(HelperSleeps);
+                Volatile.Write(ref _helperFinished, true);
+                if (HelperThrows)
+                {
+                    throw new InvalidOperationException("helper failed");
+                }
 
-        public void WaitForHelper()
-        {
-            Assert.True(_helperRan.Wait(TimeSpan.FromSeconds(10)), "the helper never joined");
-            _helperRan.Reset();
+                return;
+            }
+
+            Assert.True(_helperJoined.Wait(TimeSpan.FromSeconds(10)), "the helper never joined");
+            OnCaller?.Invoke();
+            if (CallerThrows)
+            {
+                throw new InvalidOperationException("caller failed");
+            }
         }
     }
 }
