@@ -20,10 +20,7 @@ internal static class PairedPeak
     /// </summary>
     public static PairedFigure Measure(int threads, double flopsPerCall, Action action)
     {
-        for (int i = 0; i < 3; i++)
-        {
-            action();
-        }
+        Timing.WarmUp(action);
 
         var clock = Stopwatch.StartNew();
         action();
