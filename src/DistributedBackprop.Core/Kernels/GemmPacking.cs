@@ -127,7 +127,7 @@ internal static unsafe class GemmPacking
                 int p = 0;
                 for (; p + 8 <= kc; p += 8)
                 {
-                    TransposeShort(
+                    TransposeRows(
                         source + (long)r * sourceStride + p,
                         sourceStride,
                         rest,
@@ -163,50 +163,16 @@ internal static unsafe class GemmPacking
         new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
     }
 
-    // Transposes rows (4-7) rows of 8 columns at source into 8 rows of `rows` floats at destination.
-    private static void TransposeShort(float* source, int sourceStride, int rows, float* destination, int stride)
-    {
-        long last = (long)(rows - 1) * sourceStride;
-        var r0 = Vector256.Load(source);
-        var r1 = Vector256.Load(source + sourceStride);
-        var r2 = Vector256.Load(source + 2L * sourceStride);
-        var r3 = Vector256.Load(source + 3L * sourceStride);
-        var r4 = Vector256.Load(source + Math.Min(4L * sourceStride, last));
-        var r5 = Vector256.Load(source + Math.Min(5L * sourceStride, last));
-        var r6 = Vector256.Load(source + Math.Min(6L * sourceStride, last));
-        var r7 = Vector256.Load(source + last);
-
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var s0 = Avx.Shuffle(t0, t2, 0x44);
-        var s1 = Avx.Shuffle(t0, t2, 0xEE);
-        var s2 = Avx.Shuffle(t1, t3, 0x44);
-        var s3 = Avx.Shuffle(t1, t3, 0xEE);
-        var s4 = Avx.Shuffle(t4, t6, 0x44);
-        var s5 = Avx.Shuffle(t4, t6, 0xEE);
-        var s6 = Avx.Shuffle(t5, t7, 0x44);
-        var s7 = Avx.Shuffle(t5, t7, 0xEE);
-
-        StorePrefix(destination, Avx.Permute2x128(s0, s4, 0x20), rows);
-        StorePrefix(destination + stride, Avx.Permute2x128(s1, s5, 0x20), rows);
-        StorePrefix(destination + 2 * stride, Avx.Permute2x128(s2, s6, 0x20), rows);
-        StorePrefix(destination + 3 * stride, Avx.Permute2x128(s3, s7, 0x20), rows);
-        StorePrefix(destination + 4 * stride, Avx.Permute2x128(s0, s4, 0x31), rows);
-        StorePrefix(destination + 5 * stride, Avx.Permute2x128(s1, s5, 0x31), rows);
-        StorePrefix(destination + 6 * stride, Avx.Permute2x128(s2, s6, 0x31), rows);
-        StorePrefix(destination + 7 * stride, Avx.Permute2x128(s3, s7, 0x31), rows);
-    }
-
-    // Stores the first count (4-7) lanes of value, touching no memory past them.
+    // Stores the first count (4-8) lanes of value, touching no memory past them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StorePrefix(float* destination, Vector256<float> value, int count)
     {
+        if (count == 8)
+        {
+            value.Store(destination);
+            return;
+        }
+
         value.GetLower().Store(destination);
         var upper = value.GetUpper();
         if (count >= 6)
@@ -226,17 +192,62 @@ internal static unsafe class GemmPacking
     /// <summary>Transposes the 8×8 block at source (row stride sourceStride) into destination
     /// (destinationStride). Needs AVX.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
-    {
-        var r0 = Vector256.Load(source);
-        var r1 = Vector256.Load(source + sourceStride);
-        var r2 = Vector256.Load(source + 2L * sourceStride);
-        var r3 = Vector256.Load(source + 3L * sourceStride);
-        var r4 = Vector256.Load(source + 4L * sourceStride);
-        var r5 = Vector256.Load(source + 5L * sourceStride);
-        var r6 = Vector256.Load(source + 6L * sourceStride);
-        var r7 = Vector256.Load(source + 7L * sourceStride);
+    internal static void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride) =>
+        TransposeRows(source, sourceStride, 8, destination, destinationStride);
 
+    // Transposes `rows` (4-8) rows of 8 columns at source into 8 rows of `rows` floats at destination; rows past
+    // the last are read as copies of it and not stored, so nothing outside either block is touched.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeRows(float* source, int sourceStride, int rows, float* destination, int stride)
+    {
+        long last = (long)(rows - 1) * sourceStride;
+        TransposeBlock(
+            Vector256.Load(source),
+            Vector256.Load(source + sourceStride),
+            Vector256.Load(source + 2L * sourceStride),
+            Vector256.Load(source + 3L * sourceStride),
+            Vector256.Load(source + Math.Min(4L * sourceStride, last)),
+            Vector256.Load(source + Math.Min(5L * sourceStride, last)),
+            Vector256.Load(source + Math.Min(6L * sourceStride, last)),
+            Vector256.Load(source + last),
+            out var c0,
+            out var c1,
+            out var c2,
+            out var c3,
+            out var c4,
+            out var c5,
+            out var c6,
+            out var c7);
+        StorePrefix(destination, c0, rows);
+        StorePrefix(destination + stride, c1, rows);
+        StorePrefix(destination + 2 * stride, c2, rows);
+        StorePrefix(destination + 3 * stride, c3, rows);
+        StorePrefix(destination + 4 * stride, c4, rows);
+        StorePrefix(destination + 5 * stride, c5, rows);
+        StorePrefix(destination + 6 * stride, c6, rows);
+        StorePrefix(destination + 7 * stride, c7, rows);
+    }
+
+    // Rows r0..r7 of an 8×8 block in, its columns c0..c7 out. Needs AVX.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeBlock(
+        Vector256<float> r0,
+        Vector256<float> r1,
+        Vector256<float> r2,
+        Vector256<float> r3,
+        Vector256<float> r4,
+        Vector256<float> r5,
+        Vector256<float> r6,
+        Vector256<float> r7,
+        out Vector256<float> c0,
+        out Vector256<float> c1,
+        out Vector256<float> c2,
+        out Vector256<float> c3,
+        out Vector256<float> c4,
+        out Vector256<float> c5,
+        out Vector256<float> c6,
+        out Vector256<float> c7)
+    {
         // Interleave row pairs: t0 = (r0[0], r1[0], r0[1], r1[1] | r0[4], r1[4], r0[5], r1[5]) and so on.
         var t0 = Avx.UnpackLow(r0, r1);
         var t1 = Avx.UnpackHigh(r0, r1);
@@ -258,13 +269,13 @@ internal static unsafe class GemmPacking
         var s7 = Avx.Shuffle(t5, t7, 0xEE);
 
         // Join the 128-bit halves of rows 0..3 and rows 4..7.
-        Avx.Permute2x128(s0, s4, 0x20).Store(destination);
-        Avx.Permute2x128(s1, s5, 0x20).Store(destination + destinationStride);
-        Avx.Permute2x128(s2, s6, 0x20).Store(destination + 2 * destinationStride);
-        Avx.Permute2x128(s3, s7, 0x20).Store(destination + 3 * destinationStride);
-        Avx.Permute2x128(s0, s4, 0x31).Store(destination + 4 * destinationStride);
-        Avx.Permute2x128(s1, s5, 0x31).Store(destination + 5 * destinationStride);
-        Avx.Permute2x128(s2, s6, 0x31).Store(destination + 6 * destinationStride);
-        Avx.Permute2x128(s3, s7, 0x31).Store(destination + 7 * destinationStride);
+        c0 = Avx.Permute2x128(s0, s4, 0x20);
+        c1 = Avx.Permute2x128(s1, s5, 0x20);
+        c2 = Avx.Permute2x128(s2, s6, 0x20);
+        c3 = Avx.Permute2x128(s3, s7, 0x20);
+        c4 = Avx.Permute2x128(s0, s4, 0x31);
+        c5 = Avx.Permute2x128(s1, s5, 0x31);
+        c6 = Avx.Permute2x128(s2, s6, 0x31);
+        c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 }
