@@ -98,52 +98,36 @@ internal static unsafe class GemmPacking
         int r = 0;
         if (TKernel.UsesVectorPacking && Avx.IsSupported)
         {
-            for (; r + 8 <= count; r += 8)
+            // Blocks of 8 rows, then a last one of 4 to 7 (e.g. the AVX2 kernel's 6-row panels of A), which takes
+            // the same transposes with the missing rows read as copies of its last row and not stored.
+            int vectorDepth = kc & ~7;
+            for (int rows; count - r >= 4; r += rows)
             {
-                int p = 0;
-                for (; p + 8 <= kc; p += 8)
+                rows = Math.Min(8, count - r);
+                float* from = source + (long)r * sourceStride;
+                float* to = destination + r;
+                if (rows == 8)
                 {
-                    Transpose8x8(
-                        source + (long)r * sourceStride + p,
-                        sourceStride,
-                        destination + p * destinationStride + r,
-                        destinationStride);
-                }
-
-                for (; p < kc; p++)
-                {
-                    for (int q = r; q < r + 8; q++)
+                    for (int p = 0; p < vectorDepth; p += 8)
                     {
-                        destination[p * destinationStride + q] = source[(long)q * sourceStride + p];
+                        Transpose8x8(from + p, sourceStride, to + p * destinationStride, destinationStride);
                     }
                 }
-            }
-
-            // A last block of 4 to 7 rows, e.g. the AVX2 kernel's 6-row panels of A: the same transposes, the
-            // missing rows read as copies of the last one and not stored.
-            int rest = count - r;
-            if (rest >= 4)
-            {
-                int p = 0;
-                for (; p + 8 <= kc; p += 8)
+                else
                 {
-                    TransposeRows(
-                        source + (long)r * sourceStride + p,
-                        sourceStride,
-                        rest,
-                        destination + p * destinationStride + r,
-                        destinationStride);
-                }
-
-                for (; p < kc; p++)
-                {
-                    for (int q = r; q < count; q++)
+                    for (int p = 0; p < vectorDepth; p += 8)
                     {
-                        destination[p * destinationStride + q] = source[(long)q * sourceStride + p];
+                        TransposeRows(from + p, sourceStride, rows, to + p * destinationStride, destinationStride);
                     }
                 }
 
-                r = count;
+                for (int p = vectorDepth; p < kc; p++)
+                {
+                    for (int q = 0; q < rows; q++)
+                    {
+                        to[p * destinationStride + q] = from[(long)q * sourceStride + p];
+                    }
+                }
             }
         }
 

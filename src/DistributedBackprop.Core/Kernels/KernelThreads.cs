@@ -15,7 +15,7 @@ public static partial class KernelThreads
     private static int s_helperNiceness;
 
     /// <summary>
-    /// How far below the process's priority the GEMM and range helper threads run: a Linux nice increment,
+    /// How far below the process's priority the kernels' helper threads run: a Linux nice increment,
     /// 0-19 (elsewhere any positive value means below normal). Helpers take a new value at their next job.
     /// Lowering is allowed to anyone; going back up needs the privilege to raise a thread's priority.
     /// </summary>

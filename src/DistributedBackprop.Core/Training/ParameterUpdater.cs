@@ -19,7 +19,7 @@ namespace DistributedBackprop.Core.Training;
 /// </remarks>
 public sealed unsafe class ParameterUpdater
 {
-    // What the threads share: runs of whole pieces. A slice shorter than two pieces is done on one thread.
+    // What the threads share: runs of whole pieces, each a multiple of the norm's chunks.
     private const int PieceElements = 4 * GradientNorm.ChunkSize;
 
     private readonly ParameterLayout _layout;
@@ -74,17 +74,7 @@ public sealed unsafe class ParameterUpdater
     /// <summary>Clips the slice's gradient by value (if on), then fills <see cref="ChunkSums"/>.</summary>
     public double[] PrepareGradient(Span<float> gradientSlice)
     {
-        if (!InPieces(gradientSlice.Length))
-        {
-            if (_options.ClipValue > 0)
-            {
-                GradientClipping.ClipByValue(_layout, gradientSlice, Start, _options.ClipValue);
-            }
-
-            GradientNorm.ChunkSumsOfSquares(_layout, gradientSlice, Start, ChunkSums);
-            return ChunkSums;
-        }
-
+        ThrowIfNotSliceLength(gradientSlice.Length, nameof(gradientSlice));
         fixed (float* gradient = gradientSlice)
         {
             _gradient = gradient;
@@ -107,17 +97,6 @@ public sealed unsafe class ParameterUpdater
     public void Apply(Span<float> parameterSlice, Span<float> gradientSlice, long step, double globalNorm)
     {
         float learningRate = _schedule.LearningRateAt(step);
-        if (!InPieces(gradientSlice.Length))
-        {
-            if (_options.ClipNorm > 0)
-            {
-                GradientClipping.ClipByGlobalNorm(_layout, gradientSlice, Start, globalNorm, _options.ClipNorm);
-            }
-
-            Optimizer.Step(parameterSlice, gradientSlice, learningRate, step + 1);
-            return;
-        }
-
         Optimizer.ThrowIfInvalidStep(parameterSlice.Length, gradientSlice.Length, learningRate, step + 1);
         fixed (float* parameters = parameterSlice, gradient = gradientSlice)
         {
@@ -138,11 +117,17 @@ public sealed unsafe class ParameterUpdater
 
     private int Length => End - Start;
 
+    // ParallelRanges gives each thread a run of whole pieces; one piece, or one thread, runs inline.
     private int Pieces => (Length + PieceElements - 1) / PieceElements;
 
-    // Pieces pay once the threads can each take one; a slice of another length is refused by the one-thread path.
-    private bool InPieces(int sliceLength) =>
-        _options.Threads > 1 && Length >= 2 * PieceElements && sliceLength == Length;
+    private void ThrowIfNotSliceLength(int length, string name)
+    {
+        if (length != Length)
+        {
+            throw new ArgumentException(
+                $"{name} has {length} elements; this updater's slice [{Start}, {End}) has {Length}.", name);
+        }
+    }
 
     private void PrepareRange(int worker, int firstPiece, int endPiece)
     {
