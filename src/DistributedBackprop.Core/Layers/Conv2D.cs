@@ -25,7 +25,7 @@ namespace DistributedBackprop.Core.Layers;
 /// batch's columns from forward, which is tens of MB written to memory and read back twice. Few-row layers
 /// (a first layer) keep their small column matrices instead.
 /// </remarks>
-public sealed class Conv2D : Layer
+public sealed partial class Conv2D : Layer
 {
     // Floats of a group's column block and product together, (C·k·k + filters)·samples·OH·OW, at most (while a
     // group holds one sample): 640 KB, so that a thread's blocks and the GEMM's packed panels share its 1 MB L2.
@@ -140,6 +140,10 @@ public sealed class Conv2D : Layer
         _narrowWeightGradientRange = NarrowWeightGradientRange;
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
+        _winogradForwardRange = WinogradForwardRange;
+        _winogradInputRange = WinogradInputRange;
+        _winogradGradientRange = WinogradGradientRange;
+        _winogradWeightGradientRange = WinogradWeightGradientRange;
     }
 
     public override string Type => "conv2d";
@@ -182,6 +186,10 @@ public sealed class Conv2D : Layer
     {
         ArgumentNullException.ThrowIfNull(context);
         BatchShape.Require(input, InputShape, Type, nameof(input));
+        if (_winograd)
+        {
+            return WinogradForward(input, context);
+        }
 
         int batch = input.Shape[0];
         var output = _output.Get(batch, OutputShape);
@@ -210,6 +218,11 @@ public sealed class Conv2D : Layer
         if (_input is null || _input.Shape[0] != outputGradient.Shape[0] || _batch != outputGradient.Shape[0])
         {
             throw new InvalidOperationException("Conv2D.Backward needs a Forward on a batch of the same size first.");
+        }
+
+        if (_winograd)
+        {
+            return WinogradBackward(outputGradient, context, needInputGradient);
         }
 
         int batch = outputGradient.Shape[0];
@@ -305,6 +318,7 @@ public sealed class Conv2D : Layer
         _maxGroupSamples = Math.Max(
             1, GroupFloatsTarget / ((_geometry.ColumnRows + _filters) * _geometry.ColumnCount));
         _bias = parameters.Add("bias", ParameterKind.Bias, _filters);
+        BuildWinograd();
         return [_filters, _geometry.OutHeight, _geometry.OutWidth];
     }
 

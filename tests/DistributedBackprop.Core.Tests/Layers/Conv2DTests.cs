@@ -16,6 +16,8 @@ public sealed class Conv2DTests
     [InlineData(2, 8, 7, 3, 3, 2, 1)]
     [InlineData(4, 5, 9, 2, 1, 2, 0)]
     [InlineData(1, 6, 4, 5, 2, 1, 1)]
+    [InlineData(5, 9, 11, 4, 3, 1, 1)] // 3×3 at stride 1 over 5 channels: Winograd F(2×2, 3×3)
+    [InlineData(4, 8, 7, 3, 3, 1, 0)]
     public void Forward_VariousGeometries_MatchesDirectConvolution(
         int channels, int height, int width, int filters, int kernel, int stride, int padding)
     {
@@ -61,6 +63,39 @@ public sealed class Conv2DTests
 
         Assert.True(result.MaxInputError < Tolerance, $"input gradient error {result.MaxInputError}");
         Assert.True(result.MaxParameterError < Tolerance, $"parameter gradient error {result.MaxParameterError}");
+    }
+
+    // 3×3 at stride 1 over 4 or more channels runs as Winograd F(2×2, 3×3), whose float forward rounds a little
+    // more than im2col's: differences are taken on a double-precision direct convolution instead.
+    [Theory]
+    [InlineData(5, 7, 6, 3, 1)]
+    [InlineData(4, 6, 9, 2, 0)]
+    [InlineData(8, 14, 14, 4, 1)]
+    public void Backward_WinogradGeometries_MatchesDoublePrecisionDifferences(
+        int channels, int height, int width, int filters, int padding)
+    {
+        const int batch = 3;
+        int weightLength = filters * channels * 9;
+        double[] Forward(double[] input, double[] parameters) =>
+            DoubleReference.Convolution(
+                new DoubleReference.Image(input, batch, channels, height, width),
+                parameters.AsSpan(0, weightLength),
+                parameters.AsSpan(weightLength),
+                filters,
+                3,
+                1,
+                padding).Values;
+
+        var result = GradientCheck.Check(
+            new Conv2D(filters, 3, 1, padding),
+            [channels, height, width],
+            batch,
+            maxChecksPerTensor: 48,
+            doubleForward: Forward);
+
+        Assert.True(result.MaxForwardError < 1e-5, $"forward error {result.MaxForwardError}");
+        Assert.True(result.MaxInputError < 1e-4, $"input gradient error {result.MaxInputError}");
+        Assert.True(result.MaxParameterError < 1e-4, $"parameter gradient error {result.MaxParameterError}");
     }
 
     [Fact]
@@ -186,15 +221,21 @@ public sealed class Conv2DTests
 
     // A 30×30 image gives 900 output positions, so a batch of 7 spans several sample groups (the last one short):
     // the grouped path must agree with each sample computed alone, on any thread count, and a backward after an
-    // evaluation-mode forward must rebuild the same columns a training forward keeps.
+    // evaluation-mode forward must rebuild the same columns a training forward keeps. Over 5 channels the layer
+    // runs as Winograd F(2×2, 3×3): one sample per group at 30×30, several at 14×14.
     [Theory]
-    [InlineData(1, true)]
-    [InlineData(2, true)]
-    [InlineData(3, false)]
-    public void ForwardBackward_SeveralSampleGroups_MatchSamplesComputedAlone(int threads, bool training)
+    [InlineData(1, true, 2, 30)]
+    [InlineData(2, true, 2, 30)]
+    [InlineData(3, false, 2, 30)]
+    [InlineData(1, true, 5, 30)]
+    [InlineData(2, true, 5, 14)]
+    [InlineData(3, false, 5, 14)]
+    [InlineData(3, true, 5, 30)]
+    public void ForwardBackward_SeveralSampleGroups_MatchSamplesComputedAlone(
+        int threads, bool training, int channels, int size)
     {
         const int batch = 7;
-        int[] sampleShape = [2, 30, 30];
+        int[] sampleShape = [channels, size, size];
         var harness = new LayerHarness(new Conv2D(3, 3, 1, 1), sampleShape);
         var input = LayerHarness.RandomTensor(11, ShapeUtil.WithBatch(batch, sampleShape));
         var outputGradient = LayerHarness.RandomTensor(12, ShapeUtil.WithBatch(batch, harness.Layer.OutputShape));
