@@ -1,5 +1,6 @@
 using DistributedBackprop.Core.Kernels;
 using DistributedBackprop.Core.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace DistributedBackprop.Core.Layers;
 
@@ -7,16 +8,14 @@ namespace DistributedBackprop.Core.Layers;
 // 16 GEMMs on transformed tiles instead of one on im2col columns, 16 multiplies per output tile and channel pair
 // where im2col needs 36.
 //
-// Forward, per group of samples (groups spread over the threads): transform the group's images into V (16,
-// channels, tiles), M_ξ = U_ξ·V_ξ for the 16 positions, and transform M back into the output, bias added. A
-// training forward keeps every group's V for the weight gradient.
-// Backward, pass 1 per group: dM from dY (kept), the bias gradient's row sums, and when the input gradient is
-// needed dV_ξ = U_ξᵀ·dM_ξ transformed back into dX. Pass 2 per position ξ (the 16 spread over the threads):
-// dU_ξ = the sum over groups, in group order, of dM_ξ·V_ξᵀ, the GEMM continuing each element's chain through dU,
-// so the chain is the same over the whole batch wherever the group boundaries fall; then dW = Gᵀ·dU·G. Every
-// output element is computed the same way for any thread count or grouping, as in the im2col path.
-// A training pass at batch 128 on the cnn preset's second layer (32 → 64 channels, 14×14) keeps 13 MB of V
-// and 26 MB of dM.
+// The batch is cut into groups of at most WinogradGroupTiles tiles, by the batch size alone, and the groups are
+// spread over the threads. Forward, per group: transform the group's images into V (16, channels, tiles),
+// M_ξ = U_ξ·V_ξ for the 16 positions, and transform M back into the output, bias added; a training forward keeps
+// every group's V for the weight gradient. Backward, per group, while its data is in cache: dM from dY, the bias
+// gradient's row sums, the group's own dU_ξ = dM_ξ·V_ξᵀ, and when the input gradient is needed dV_ξ = U_ξᵀ·dM_ξ
+// transformed back into dX. The groups' dU are then added in group order and dW = Gᵀ·dU·G. Since the groups
+// depend on the batch size only, every element is computed the same way for any thread count.
+// A training pass at batch 128 on the cnn preset's second layer (32 → 64 channels, 14×14) keeps 13 MB of V.
 public sealed partial class Conv2D
 {
     // Tiles a group of samples aims at: enough columns for the 16 GEMMs to run near the kernel's speed (a
@@ -26,17 +25,17 @@ public sealed partial class Conv2D
     private readonly Action<int, int, int> _winogradForwardRange;
     private readonly Action<int, int, int> _winogradInputRange;
     private readonly Action<int, int, int> _winogradGradientRange;
-    private readonly Action<int, int, int> _winogradWeightGradientRange;
 
     private bool _winograd;
     private int _tilesPerImage;
 
-    // U and dU: (16, filters, channels).
+    // U and dU: (16, filters, channels); each group's dU at g·16·filters·channels.
     private float[] _transformedWeight = [];
     private float[] _transformedWeightGradient = [];
+    private float[] _groupWeightGradients = [];
 
     // Slots of the largest group's size, 16·rows·groupSamples·tiles per image, plus 8 floats at the end for the
-    // transforms' whole-vector reads: V per group (kept) or per worker, M per worker, dM per group, dV per worker.
+    // transforms' whole-vector reads: V per group (kept) or per worker, M, dM and dV per worker.
     private float[] _tileInput = [];
     private float[] _tileProduct = [];
     private float[] _tileOutputGradient = [];
@@ -68,7 +67,7 @@ public sealed partial class Conv2D
         _outputView = output;
         _batch = batch;
 
-        int groups = PlanGroups(batch, context.Threads);
+        int groups = PlanWinogradGroups(batch);
         int workers = ParallelRanges.Workers(groups, context.Threads);
         _tileInputKept = context.Training;
         EnsureTileSlots(ref _tileInput, _geometry.Channels, _tileInputKept ? groups : workers);
@@ -96,10 +95,16 @@ public sealed partial class Conv2D
             _tileInputKept = true;
         }
 
-        EnsureTileSlots(ref _tileOutputGradient, _filters, groups);
+        EnsureTileSlots(ref _tileOutputGradient, _filters, workers);
         if (needInputGradient)
         {
             EnsureTileSlots(ref _tileInputGradient, _geometry.Channels, workers);
+        }
+
+        int weightLength = _transformedWeight.Length;
+        if (_groupWeightGradients.Length < (long)groups * weightLength)
+        {
+            _groupWeightGradients = new float[checked(groups * weightLength)];
         }
 
         if (_rowSums.Length < batch * _filters)
@@ -117,7 +122,15 @@ public sealed partial class Conv2D
 
         _gemmThreads = GemmThreads(groups, context.Threads);
         ParallelRanges.For(groups, context.Threads, _winogradGradientRange);
-        ParallelRanges.For(WinogradF2x3.Positions, context.Threads, _winogradWeightGradientRange);
+
+        // dU: the groups' parts added in group order.
+        var weightGradient = _transformedWeightGradient.AsSpan();
+        _groupWeightGradients.AsSpan(0, weightLength).CopyTo(weightGradient);
+        for (int g = 1; g < groups; g++)
+        {
+            TensorPrimitives.Add(weightGradient, _groupWeightGradients.AsSpan(g * weightLength, weightLength), weightGradient);
+        }
+
         WinogradF2x3.WeightGradient(
             _transformedWeightGradient,
             _filters,
@@ -200,7 +213,7 @@ public sealed partial class Conv2D
         return tileInput;
     }
 
-    // Pass 1 of backward (see the file's remarks) for groups [firstGroup, endGroup).
+    // Backward (see the file's remarks) for groups [firstGroup, endGroup).
     private void WinogradGradientRange(int worker, int firstGroup, int endGroup)
     {
         var outputGradient = _outputGradient!.Span;
@@ -212,7 +225,7 @@ public sealed partial class Conv2D
         {
             var (first, samples) = GroupSamples(g);
             int tiles = samples * _tilesPerImage;
-            var dm = TileSlot(_tileOutputGradient, _filters, g);
+            var dm = TileSlot(_tileOutputGradient, _filters, worker);
             for (int i = 0; i < samples; i++)
             {
                 var sampleGradient = outputGradient.Slice((first + i) * outLength, outLength);
@@ -225,14 +238,28 @@ public sealed partial class Conv2D
                     _geometry, _filters, sampleGradient, dm, tiles, i * _tilesPerImage, _winogradScratch[worker]);
             }
 
-            if (_inputGradientView is null)
-            {
-                continue;
-            }
-
-            var dv = TileSlot(_tileInputGradient, channels, worker);
+            // The group's dU_ξ = dM_ξ·V_ξᵀ, and dV_ξ = U_ξᵀ·dM_ξ while dM_ξ is in cache.
+            var tileInput = TileSlot(_tileInput, channels, g);
+            int weightLength = _transformedWeight.Length;
+            var groupWeightGradient = _groupWeightGradients.AsSpan(g * weightLength, weightLength);
+            var dv = _inputGradientView is null ? default : TileSlot(_tileInputGradient, channels, worker);
             for (int position = 0; position < WinogradF2x3.Positions; position++)
             {
+                Gemm.Multiply(
+                    Transpose.No,
+                    Transpose.Yes,
+                    _filters,
+                    channels,
+                    tiles,
+                    dm.Slice(position * _filters * tiles),
+                    tileInput.Slice(position * channels * tiles),
+                    groupWeightGradient.Slice(position * _filters * channels, _filters * channels),
+                    threads: _gemmThreads);
+                if (_inputGradientView is null)
+                {
+                    continue;
+                }
+
                 Gemm.Multiply(
                     Transpose.Yes,
                     Transpose.No,
@@ -243,6 +270,11 @@ public sealed partial class Conv2D
                     dm.Slice(position * _filters * tiles),
                     dv.Slice(position * channels * tiles),
                     threads: _gemmThreads);
+            }
+
+            if (_inputGradientView is null)
+            {
+                continue;
             }
 
             var inputGradient = _inputGradientView.Span;
@@ -259,28 +291,13 @@ public sealed partial class Conv2D
         }
     }
 
-    // Pass 2 of backward: dU_ξ for positions [firstPosition, endPosition), over the groups in order.
-    private void WinogradWeightGradientRange(int worker, int firstPosition, int endPosition)
+    // As few groups as WinogradGroupTiles allows, of sizes that differ by at most one sample: set by the batch size
+    // alone, since each group's dU is a sum of its own.
+    private int PlanWinogradGroups(int batch)
     {
-        int channels = _geometry.Channels;
-        for (int position = firstPosition; position < endPosition; position++)
-        {
-            var target = _transformedWeightGradient.AsSpan(position * _filters * channels, _filters * channels);
-            for (int g = 0; g < _groups; g++)
-            {
-                int tiles = GroupSamples(g).Count * _tilesPerImage;
-                Gemm.Multiply(
-                    Transpose.No,
-                    Transpose.Yes,
-                    _filters,
-                    channels,
-                    tiles,
-                    TileSlot(_tileOutputGradient, _filters, g).Slice(position * _filters * tiles),
-                    TileSlot(_tileInput, channels, g).Slice(position * channels * tiles),
-                    target,
-                    accumulate: g > 0);
-            }
-        }
+        _groups = Math.Max(1, (batch + _maxGroupSamples - 1) / _maxGroupSamples);
+        _groupSamples = (batch + _groups - 1) / _groups;
+        return _groups;
     }
 
     private ReadOnlySpan<float> TransformedWeight(float[] transformed, int position)

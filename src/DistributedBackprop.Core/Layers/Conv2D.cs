@@ -143,7 +143,6 @@ public sealed partial class Conv2D : Layer
         _winogradForwardRange = WinogradForwardRange;
         _winogradInputRange = WinogradInputRange;
         _winogradGradientRange = WinogradGradientRange;
-        _winogradWeightGradientRange = WinogradWeightGradientRange;
     }
 
     public override string Type => "conv2d";
