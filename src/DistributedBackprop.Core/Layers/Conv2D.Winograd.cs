@@ -10,12 +10,12 @@ namespace DistributedBackprop.Core.Layers;
 //
 // The batch is cut into groups of at most WinogradGroupTiles tiles, by the batch size alone, and the groups are
 // spread over the threads. Forward, per group: transform the group's images into V (16, channels, tiles),
-// M_ξ = U_ξ·V_ξ for the 16 positions, and transform M back into the output, bias added; a training forward keeps
-// every group's V for the weight gradient. Backward, per group, while its data is in cache: dM from dY, the bias
-// gradient's row sums, the group's own dU_ξ = dM_ξ·V_ξᵀ, and when the input gradient is needed dV_ξ = U_ξᵀ·dM_ξ
-// transformed back into dX. The groups' dU are then added in group order and dW = Gᵀ·dU·G. Since the groups
-// depend on the batch size only, every element is computed the same way for any thread count.
-// A training pass at batch 128 on the cnn preset's second layer (32 → 64 channels, 14×14) keeps 13 MB of V.
+// M_ξ = U_ξ·V_ξ for the 16 positions, and transform M back into the output, bias added. Backward, per group,
+// while its data is in cache: V again (as fast as keeping every group's V from forward, measured on the cnn
+// preset, and 13 MB less at batch 128), dM from dY, the bias gradient's row sums, the group's own
+// dU_ξ = dM_ξ·V_ξᵀ, and when the input gradient is needed dV_ξ = U_ξᵀ·dM_ξ transformed back into dX. The groups'
+// dU are then added in group order and dW = Gᵀ·dU·G. Since the groups depend on the batch size only, every
+// element is computed the same way for any thread count.
 public sealed partial class Conv2D
 {
     // Tiles a group of samples aims at: enough columns for the 16 GEMMs to run near the kernel's speed (a
@@ -23,7 +23,6 @@ public sealed partial class Conv2D
     private const int WinogradGroupTiles = 392;
 
     private readonly Action<int, int, int> _winogradForwardRange;
-    private readonly Action<int, int, int> _winogradInputRange;
     private readonly Action<int, int, int> _winogradGradientRange;
 
     private bool _winograd;
@@ -35,15 +34,13 @@ public sealed partial class Conv2D
     private float[] _groupWeightGradients = [];
 
     // Slots of the largest group's size, 16·rows·groupSamples·tiles per image, plus 8 floats at the end for the
-    // transforms' whole-vector reads: V per group (kept) or per worker, M, dM and dV per worker.
+    // transforms' whole-vector reads: V, M, dM and dV, one slot per worker.
     private float[] _tileInput = [];
     private float[] _tileProduct = [];
     private float[] _tileOutputGradient = [];
     private float[] _tileInputGradient = [];
     private float[][] _winogradScratch = [];
 
-    // Whether _tileInput holds every group's V of the last forward's input.
-    private bool _tileInputKept;
 
     private void BuildWinograd()
     {
@@ -69,8 +66,7 @@ public sealed partial class Conv2D
 
         int groups = PlanWinogradGroups(batch);
         int workers = ParallelRanges.Workers(groups, context.Threads);
-        _tileInputKept = context.Training;
-        EnsureTileSlots(ref _tileInput, _geometry.Channels, _tileInputKept ? groups : workers);
+        EnsureTileSlots(ref _tileInput, _geometry.Channels, workers);
         EnsureTileSlots(ref _tileProduct, _filters, workers);
         EnsureWinogradScratch(workers);
         WinogradF2x3.TransformWeights(
@@ -88,13 +84,7 @@ public sealed partial class Conv2D
         int groups = _groups;
         int workers = ParallelRanges.Workers(groups, context.Threads);
         EnsureWinogradScratch(workers);
-        if (!_tileInputKept)
-        {
-            EnsureTileSlots(ref _tileInput, _geometry.Channels, groups);
-            ParallelRanges.For(groups, context.Threads, _winogradInputRange);
-            _tileInputKept = true;
-        }
-
+        EnsureTileSlots(ref _tileInput, _geometry.Channels, workers);
         EnsureTileSlots(ref _tileOutputGradient, _filters, workers);
         if (needInputGradient)
         {
@@ -153,7 +143,7 @@ public sealed partial class Conv2D
         {
             var (first, samples) = GroupSamples(g);
             int tiles = samples * _tilesPerImage;
-            var tileInput = TransformGroupInput(input, g, _tileInputKept ? g : worker, worker);
+            var tileInput = TransformGroupInput(input, g, worker);
             var product = TileSlot(_tileProduct, _filters, worker);
             for (int position = 0; position < WinogradF2x3.Positions; position++)
             {
@@ -183,22 +173,13 @@ public sealed partial class Conv2D
         }
     }
 
-    // Rebuilds every group's V when backward follows an evaluation-mode forward.
-    private void WinogradInputRange(int worker, int firstGroup, int endGroup)
-    {
-        for (int g = firstGroup; g < endGroup; g++)
-        {
-            TransformGroupInput(_input!.Span, g, g, worker);
-        }
-    }
-
-    // Group g's V into the given slot.
-    private Span<float> TransformGroupInput(ReadOnlySpan<float> input, int g, int slot, int worker)
+    // Group g's V into the worker's slot.
+    private Span<float> TransformGroupInput(ReadOnlySpan<float> input, int g, int worker)
     {
         var (first, samples) = GroupSamples(g);
         int tiles = samples * _tilesPerImage;
         int imageLength = _geometry.ImageLength;
-        var tileInput = TileSlot(_tileInput, _geometry.Channels, slot);
+        var tileInput = TileSlot(_tileInput, _geometry.Channels, worker);
         for (int i = 0; i < samples; i++)
         {
             WinogradF2x3.TransformInput(
@@ -239,7 +220,7 @@ public sealed partial class Conv2D
             }
 
             // The group's dU_ξ = dM_ξ·V_ξᵀ, and dV_ξ = U_ξᵀ·dM_ξ while dM_ξ is in cache.
-            var tileInput = TileSlot(_tileInput, channels, g);
+            var tileInput = TransformGroupInput(_input!.Span, g, worker);
             int weightLength = _transformedWeight.Length;
             var groupWeightGradient = _groupWeightGradients.AsSpan(g * weightLength, weightLength);
             var dv = _inputGradientView is null ? default : TileSlot(_tileInputGradient, channels, worker);

@@ -141,7 +141,6 @@ public sealed partial class Conv2D : Layer
         _imageToColumnsRange = ImageToColumnsRange;
         _gatherGradientRange = GatherGradientRange;
         _winogradForwardRange = WinogradForwardRange;
-        _winogradInputRange = WinogradInputRange;
         _winogradGradientRange = WinogradGradientRange;
     }
 
