@@ -23,8 +23,12 @@ namespace DistributedBackprop.Core.Kernels;
 /// tiles), where a group of samples' tiles are numbered (sample, tile row, tile column) and <c>tiles</c> is the
 /// group's tile count (the matrices' row length). Tile (ty, tx) covers output rows 2ty, 2ty+1 and columns 2tx,
 /// 2tx+1, and input rows 2ty−p … 2ty−p+3 (zero outside the image), likewise columns. A tile row's tiles are
-/// processed 8 at a time in Vector256 lanes. Every sum is written out in one fixed order, so results do not
-/// depend on threads or grouping. Only for hardware with Vector256 acceleration (<see cref="IsSupported"/>).
+/// processed 8 at a time in Vector256 lanes; to keep whole-vector stores, a transform may write lanes past the
+/// tiles or columns it owns as long as they stay inside the same matrix row (or, for the output, the same
+/// image), where the same pass or the next image's transform writes them afterwards: a group's images are
+/// transformed in tile order. Reads may run 8 floats past a matrix's end, so buffers carry 8 spare floats.
+/// Every sum is written out in one fixed order, so results do not depend on threads or grouping. Needs AVX2
+/// (<see cref="IsSupported"/>).
 /// </remarks>
 internal static class WinogradF2x3
 {

@@ -8,7 +8,8 @@ namespace DistributedBackprop.Core.Layers;
 
 /// <summary>
 /// 2-D convolution over (channels, height, width) images with square kernels and zero padding, computed as
-/// im2col followed by GEMMs over groups of samples.
+/// im2col followed by GEMMs over groups of samples, or, for 3×3 kernels at stride 1 over 4 or more channels, as
+/// Winograd F(2×2, 3×3) (Conv2D.Winograd.cs).
 /// </summary>
 /// <remarks>
 /// Parameters: <c>weight</c> (filters, inChannels, k, k) and <c>bias</c> (filters), filled as the layer's
