@@ -19,6 +19,8 @@ internal static class TrainingBench
 
     private const int SyntheticRows = 4096;
 
+    private const double WarmUpSeconds = 1.0;
+
     private static TrainTestDatasets? _data;
 
     /// <summary>Fashion-MNIST from the catalog, or a synthetic stand-in of the same shapes.</summary>
@@ -49,8 +51,14 @@ internal static class TrainingBench
             }
         }
 
-        // Warm-up: buffers reach their steady size and tiered JIT reaches optimised code.
-        RunSteps(Math.Max(30, stepsPerRepetition));
+        // Warm-up: buffers reach their steady size and tiered JIT reaches optimised code. By time as well as by
+        // count: the JIT promotes methods 100 ms after the last new one appeared, in the background, so 50 fast
+        // MLP steps (~50 ms) left some kernels unoptimised and the 2-thread figure read twice as slow in some runs.
+        var warmUp = Stopwatch.StartNew();
+        for (int warmed = 0; warmed < Math.Max(30, stepsPerRepetition) || warmUp.Elapsed.TotalSeconds < WarmUpSeconds; warmed++)
+        {
+            RunSteps(1);
+        }
 
         var samples = new double[Repetitions];
         for (int r = 0; r < Repetitions; r++)
