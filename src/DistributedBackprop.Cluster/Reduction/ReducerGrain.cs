@@ -123,24 +123,32 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         bool lossesFinite = _contributions.Values.All(c => c.LossesFinite);
         _contributions.Clear();
 
-        // One message per shard leaves the silo, holding that shard's slice of every remaining node.
+        // One message per shard leaves the silo, holding that shard's slice of every remaining node. The tensor
+        // channel writes the slices straight from the node sums; a grain call gets arrays of its own.
         long startedUtc = DateTime.UtcNow.Ticks;
         long started = Stopwatch.GetTimestamp();
-        var pushes = new ShardContribution[_shards.Length];
+        var pushes = new Task<(ShardPushReply Reply, long Done)>[_shards.Length];
         long sent = 0;
         long bytes = 0;
         long channelBytes = 0;
         for (int j = 0; j < pushes.Length; j++)
         {
-            pushes[j] = new ShardContribution(
-                _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j));
-            long payload = pushes[j].Nodes.Sum(n => (long)n.Values.Length);
+            long payload = (long)nodes.Count * setup.Shards[j].Length * sizeof(float);
             sent += payload;
             bytes += CrossesSilos(setup, j) ? payload : 0;
-            channelBytes += UsesChannel(setup, j) ? payload : 0;
+            if (UsesChannel(setup, j))
+            {
+                channelBytes += payload;
+                pushes[j] = ChannelPushAsync(setup, j, ViewNodes(nodes, setup.Shards[j], lossesFinite));
+            }
+            else
+            {
+                pushes[j] = GrainPushAsync(j, new ShardContribution(
+                    _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j)));
+            }
         }
 
-        var replies = await Task.WhenAll(pushes.Select((push, j) => PushAsync(setup, j, push)));
+        var replies = await Task.WhenAll(pushes);
         _shared.SetVersion(-1);
         var reductions = new ShardReduction?[replies.Length];
         for (int j = 0; j < replies.Length; j++)
@@ -197,6 +205,15 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         return nodes.Values.Select(v => (v.Node, v.Value)).ToList();
     }
 
+    // The nodes' slices for the tensor channel, as views of the sums: nothing writes the sums until every push
+    // has answered, and the channel has copied a push into its socket before it can answer.
+    private TensorPush ViewNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range, bool lossesFinite) =>
+        new(
+            _step,
+            lossesFinite,
+            nodes.Select(n => n.Node).ToArray(),
+            nodes.Select(n => (ReadOnlyMemory<byte>)FloatMemory.Bytes(n.Sum, range.Start, range.Length)).ToArray());
+
     private NodeSlice[] SliceNodes(List<(TreeNode Node, float[] Sum)> nodes, ShardRange range, int shard)
     {
         if (_slices[shard] is null || _slices[shard].Length != nodes.Count)
@@ -215,19 +232,19 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         return slices;
     }
 
-    // The channel's acknowledgement carries no reduction: the coordinator asks that shard for it. Done is the
-    // Stopwatch timestamp at which the reply was in on this silo.
-    private async Task<(ShardPushReply Reply, long Done)> PushAsync(
+    // Done is the Stopwatch timestamp at which the reply was in on this silo.
+    private async Task<(ShardPushReply Reply, long Done)> GrainPushAsync(int shard, ShardContribution push)
+    {
+        var reply = await _shards[shard].PushAsync(push);
+        return (reply, Stopwatch.GetTimestamp());
+    }
+
+    // The channel's acknowledgement carries no reduction: the coordinator asks that shard for it.
+    private async Task<(ShardPushReply Reply, long Done)> ChannelPushAsync(
         ReducerSetup setup,
         int shard,
-        ShardContribution push)
+        TensorPush push)
     {
-        if (!UsesChannel(setup, shard))
-        {
-            var reply = await _shards[shard].PushAsync(push);
-            return (reply, Stopwatch.GetTimestamp());
-        }
-
         long done = await channel.PushAsync(setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, push);
         return (ShardPushReply.Stored, done);
     }

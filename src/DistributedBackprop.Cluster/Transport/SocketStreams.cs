@@ -57,7 +57,12 @@ internal static class SocketStreams
         }
     }
 
-    /// <summary>Starts <paramref name="loop"/> on a background thread of its own.</summary>
+    /// <summary>Starts <paramref name="loop"/> on a background thread of its own, which asks for a short
+    /// scheduler slice (<see cref="ShortSlice"/>) so that it is not kept waiting behind compute.</summary>
     public static void StartThread(string name, Action loop) =>
-        new Thread(() => loop()) { IsBackground = true, Name = name }.Start();
+        new Thread(() =>
+        {
+            ShortSlice.ApplyToCurrentThread();
+            loop();
+        }) { IsBackground = true, Name = name }.Start();
 }

@@ -113,28 +113,31 @@ public sealed partial class TensorChannel : IAsyncDisposable
     /// </summary>
     /// <exception cref="TensorTransferException">The silo cannot be reached, the connection failed, no reply
     /// came within <see cref="TrainingSiloOptions.TensorTimeout"/>, or the shard's call threw.</exception>
-    public async Task<long> PushAsync(
+    public Task<long> PushAsync(
         string endpoint,
         string runId,
         int shardIndex,
         int shardCount,
-        ShardContribution contribution)
+        ShardContribution contribution) =>
+        PushAsync(endpoint, runId, shardIndex, shardCount, TensorPush.From(contribution));
+
+    /// <summary>As the other overload, for payloads that are views (e.g. of a reducer's node sums): they are
+    /// copied into the socket before this returns its task, so the caller may reuse them once it completes.</summary>
+    public async Task<long> PushAsync(string endpoint, string runId, int shardIndex, int shardCount, TensorPush push)
     {
-        ArgumentNullException.ThrowIfNull(contribution);
-        int length = contribution.Nodes.Sum(n => n.Values.Length);
-        var nodes = contribution.Nodes.Select(n => new TreeNode(n.Start, n.End)).ToArray();
+        ArgumentNullException.ThrowIfNull(push);
         var header = new TensorFrameHeader(
             TensorFrameKind.PushRequest,
             0,
             runId,
             shardIndex,
             shardCount,
-            contribution.GlobalStep,
-            nodes,
-            length,
-            contribution.LossesFinite);
+            push.GlobalStep,
+            push.Nodes,
+            push.PayloadLength,
+            push.LossesFinite);
         var connection = await ConnectionAsync(endpoint);
-        return await connection.PushAsync(header, contribution, _options.TensorTimeout);
+        return await connection.PushAsync(header, push, _options.TensorTimeout);
     }
 
     /// <summary>Reads a shard's slice at <paramref name="version"/> from the silo at

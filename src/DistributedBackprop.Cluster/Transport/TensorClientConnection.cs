@@ -72,7 +72,7 @@ internal sealed class TensorClientConnection : IDisposable
 
     /// <summary>Sends a push and completes when the shard has stored it, with the <see cref="Stopwatch"/>
     /// timestamp at which the acknowledgement was read.</summary>
-    public Task<long> PushAsync(TensorFrameHeader header, ShardContribution push, TimeSpan timeout) =>
+    public Task<long> PushAsync(TensorFrameHeader header, TensorPush push, TimeSpan timeout) =>
         RequestAsync(header, push, default, timeout);
 
     /// <summary>Asks for a slice and completes when all its bytes are in <paramref name="destination"/>, with the
@@ -84,7 +84,7 @@ internal sealed class TensorClientConnection : IDisposable
 
     private async Task<long> RequestAsync(
         TensorFrameHeader header,
-        ShardContribution? push,
+        TensorPush? push,
         Memory<byte> destination,
         TimeSpan timeout)
     {
@@ -113,7 +113,7 @@ internal sealed class TensorClientConnection : IDisposable
 
     // On the caller's thread: with Nagle off and large kernel buffers a slice is copied into the kernel and the
     // call returns, without a hop to another thread.
-    private void Send(TensorFrameHeader header, ShardContribution? push)
+    private void Send(TensorFrameHeader header, TensorPush? push)
     {
         try
         {
@@ -121,9 +121,9 @@ internal sealed class TensorClientConnection : IDisposable
             {
                 int length = header.Write(_header);
                 SocketStreams.SendAll(_socket, _header.AsSpan(0, length));
-                foreach (var node in push?.Nodes ?? [])
+                foreach (var payload in push?.Payloads ?? [])
                 {
-                    SocketStreams.SendAll(_socket, node.Values);
+                    SocketStreams.SendAll(_socket, payload.Span);
                 }
             }
         }

@@ -62,6 +62,30 @@ public sealed class TensorChannelTests : IAsyncDisposable
         Assert.Equal(2 * 1000 * sizeof(float), _server.Counters.BytesReceived);
     }
 
+    // A reducer pushes views of its node sums: the shard must get exactly each view's range, nothing around it.
+    [Fact]
+    public async Task PushAsync_ViewsOfLargerArrays_ShardGetsExactlyTheViewedRanges()
+    {
+        var left = Enumerable.Range(0, 5000).Select(i => i * 0.25f).ToArray();
+        var right = Enumerable.Range(0, 5000).Select(i => -i - 0.5f).ToArray();
+        var push = new TensorPush(
+            9,
+            true,
+            [new TreeNode(0, 4), new TreeNode(4, 8)],
+            [FloatMemory.Bytes(left, 1200, 2500), FloatMemory.Bytes(right, 1200, 2500)]);
+
+        await _client.PushAsync(_server.Endpoint!, "run-3", 1, 2, push);
+
+        var (key, received) = Assert.Single(_bridge.Pushes);
+        Assert.Equal(("run-3", 1, 2), key);
+        Assert.Equal(9, received.GlobalStep);
+        Assert.True(received.LossesFinite);
+        Assert.Equal([(0, 4), (4, 8)], received.Nodes.Select(n => (n.Start, n.End)));
+        Assert.Equal(left.AsSpan(1200, 2500).ToArray(), FloatBytes.AsFloats(received.Nodes[0].Values).ToArray());
+        Assert.Equal(right.AsSpan(1200, 2500).ToArray(), FloatBytes.AsFloats(received.Nodes[1].Values).ToArray());
+        Assert.Equal(2 * 2500 * sizeof(float), _server.Counters.BytesReceived);
+    }
+
     [Fact]
     public async Task PushAsync_LaterStep_ReusesArrayEarlierStepGotFreshOne()
     {
