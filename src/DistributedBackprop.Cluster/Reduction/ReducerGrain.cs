@@ -124,7 +124,8 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         _contributions.Clear();
 
         // One message per shard leaves the silo, holding that shard's slice of every remaining node. The tensor
-        // channel writes the slices straight from the node sums; a grain call gets arrays of its own.
+        // channel writes the slices straight from the node sums, and goes first; a grain call gets arrays of its
+        // own, whose copies would otherwise delay the channel's sends.
         long startedUtc = DateTime.UtcNow.Ticks;
         long started = Stopwatch.GetTimestamp();
         var pushes = new Task<(ShardPushReply Reply, long Done)>[_shards.Length];
@@ -141,11 +142,12 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
                 channelBytes += payload;
                 pushes[j] = ChannelPushAsync(setup, j, ViewNodes(nodes, setup.Shards[j], lossesFinite));
             }
-            else
-            {
-                pushes[j] = GrainPushAsync(j, new ShardContribution(
-                    _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j)));
-            }
+        }
+
+        for (int j = 0; j < pushes.Length; j++)
+        {
+            pushes[j] ??= GrainPushAsync(j, new ShardContribution(
+                _step, _silo, SliceNodes(nodes, setup.Shards[j], j), lossesFinite, !CrossesSilos(setup, j)));
         }
 
         var replies = await Task.WhenAll(pushes);
