@@ -13,14 +13,47 @@ internal static class SocketStreams
     // Large enough for a typical shard slice to sit in the kernel while the peer's reader catches up.
     private const int BufferBytes = 4 * 1024 * 1024;
 
-    /// <summary>Nagle off (a frame's last segment must not wait for an ack), large kernel buffers, and a send
-    /// timeout so a peer that stops reading cannot hold a sender forever.</summary>
+    // Linux caps an explicit buffer size at these limits (212992 bytes on many distributions) and turns the
+    // kernel's own buffer sizing off for that socket, which would otherwise grow to tcp_wmem's and tcp_rmem's
+    // maximum (4 MB and 6 MB by default). So the sizes are set only where the limits allow them.
+    private static readonly bool SendBufferFits = KernelLimitAllows("/proc/sys/net/core/wmem_max");
+    private static readonly bool ReceiveBufferFits = KernelLimitAllows("/proc/sys/net/core/rmem_max");
+
+    /// <summary>Nagle off (a frame's last segment must not wait for an ack), large kernel buffers where the
+    /// kernel allows them, and a send timeout so a peer that stops reading cannot hold a sender forever.</summary>
     public static void Tune(Socket socket, TimeSpan sendTimeout)
     {
         socket.NoDelay = true;
-        socket.SendBufferSize = BufferBytes;
-        socket.ReceiveBufferSize = BufferBytes;
+        if (SendBufferFits)
+        {
+            socket.SendBufferSize = BufferBytes;
+        }
+
+        if (ReceiveBufferFits)
+        {
+            socket.ReceiveBufferSize = BufferBytes;
+        }
+
         socket.SendTimeout = (int)Math.Min(int.MaxValue, sendTimeout.TotalMilliseconds);
+    }
+
+    /// <summary>Whether a limit file (e.g. /proc/sys/net/core/wmem_max) allows <see cref="BufferBytes"/>;
+    /// true where there is no such file (not Linux), false where it cannot be read.</summary>
+    internal static bool KernelLimitAllows(string limitFile)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        try
+        {
+            return long.TryParse(File.ReadAllText(limitFile).Trim(), out long limit) && limit >= BufferBytes;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <exception cref="EndOfStreamException">The peer closed the connection first.</exception>
