@@ -24,7 +24,9 @@ if (unknown.Length > 0)
     return 2;
 }
 
-var selected = names.Count == 0 || names.Contains("all") ? registry : registry.Where(b => names.Contains(b.Name)).ToArray();
+var selected = names.Count == 0 || names.Contains("all")
+    ? registry
+    : registry.Where(b => names.Contains(b.Name)).ToArray();
 
 IFigureWriter writer = json ? new JsonFigureWriter(Console.Out) : new TableFigureWriter(Console.Out);
 var context = new BenchmarkContext(writer, args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet());

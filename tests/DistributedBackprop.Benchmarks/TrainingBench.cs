@@ -55,7 +55,8 @@ internal static class TrainingBench
         // count: the JIT promotes methods 100 ms after the last new one appeared, in the background, so 50 fast
         // MLP steps (~50 ms) left some kernels unoptimised and the 2-thread figure read twice as slow in some runs.
         var warmUp = Stopwatch.StartNew();
-        for (int warmed = 0; warmed < Math.Max(30, stepsPerRepetition) || warmUp.Elapsed.TotalSeconds < WarmUpSeconds; warmed++)
+        RunSteps(Math.Max(30, stepsPerRepetition));
+        while (warmUp.Elapsed.TotalSeconds < WarmUpSeconds)
         {
             RunSteps(1);
         }

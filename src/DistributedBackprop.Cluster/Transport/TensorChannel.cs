@@ -12,8 +12,9 @@ namespace DistributedBackprop.Cluster.Transport;
 /// silo, and parameter fetches back. Control stays on Orleans; only these payloads go over plain TCP, where
 /// they cost one kernel copy each way instead of Orleans' serializer and message pipeline. The channel listens
 /// on <see cref="Endpoint"/>, hands each request to the shards of its silo (<see cref="IShardBridge"/>: the
-/// shard's mailbox, or its own local grain call) and keeps one persistent outgoing connection per remote silo, opened on first use and reopened after a
-/// failure. Wire format: <see cref="TensorFrameHeader"/>. Thread-safe: one instance per silo.
+/// shard's mailbox, or its own local grain call) and keeps one persistent outgoing connection per remote silo,
+/// opened on first use and reopened after a failure. Wire format: <see cref="TensorFrameHeader"/>. Thread-safe:
+/// one instance per silo.
 /// </summary>
 public sealed partial class TensorChannel : IAsyncDisposable
 {
@@ -107,22 +108,13 @@ public sealed partial class TensorChannel : IAsyncDisposable
 
     /// <summary>
     /// Sends one silo's nodes for a shard and completes once the shard (on the silo at
-    /// <paramref name="endpoint"/>) has stored them. The contribution's arrays are written to the socket and
-    /// not kept. The result is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which this silo read
-    /// the acknowledgement: the transfer's end, before the caller resumes on its own scheduler.
+    /// <paramref name="endpoint"/>) has stored them. The payloads may be views (e.g. of a reducer's node sums):
+    /// they are written to the socket before the task completes and not kept, so the caller may reuse them then.
+    /// The result is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which this silo read the
+    /// acknowledgement: the transfer's end, before the caller resumes on its own scheduler.
     /// </summary>
     /// <exception cref="TensorTransferException">The silo cannot be reached, the connection failed, no reply
     /// came within <see cref="TrainingSiloOptions.TensorTimeout"/>, or the shard's call threw.</exception>
-    public Task<long> PushAsync(
-        string endpoint,
-        string runId,
-        int shardIndex,
-        int shardCount,
-        ShardContribution contribution) =>
-        PushAsync(endpoint, runId, shardIndex, shardCount, TensorPush.From(contribution));
-
-    /// <summary>As the other overload, for payloads that are views (e.g. of a reducer's node sums): they are
-    /// copied into the socket before this returns its task, so the caller may reuse them once it completes.</summary>
     public async Task<long> PushAsync(string endpoint, string runId, int shardIndex, int shardCount, TensorPush push)
     {
         ArgumentNullException.ThrowIfNull(push);

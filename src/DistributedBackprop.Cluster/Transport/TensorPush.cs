@@ -1,4 +1,3 @@
-using DistributedBackprop.Cluster.Messages;
 using DistributedBackprop.Core.Reduction;
 
 namespace DistributedBackprop.Cluster.Transport;
@@ -11,17 +10,6 @@ namespace DistributedBackprop.Cluster.Transport;
 /// <param name="Payloads">One per node, all the same length.</param>
 public sealed record TensorPush(long GlobalStep, bool LossesFinite, TreeNode[] Nodes, ReadOnlyMemory<byte>[] Payloads)
 {
-    /// <summary>The push of a contribution whose slices are arrays already.</summary>
-    public static TensorPush From(ShardContribution contribution)
-    {
-        ArgumentNullException.ThrowIfNull(contribution);
-        return new TensorPush(
-            contribution.GlobalStep,
-            contribution.LossesFinite,
-            contribution.Nodes.Select(n => new TreeNode(n.Start, n.End)).ToArray(),
-            contribution.Nodes.Select(n => (ReadOnlyMemory<byte>)n.Values).ToArray());
-    }
-
     /// <summary>Bytes of every payload together.</summary>
     public int PayloadLength => Payloads.Sum(p => p.Length);
 }

@@ -12,11 +12,12 @@ namespace DistributedBackprop.Core.Kernels;
 /// 2×2 output block:
 /// <code>
 ///   V = Bᵀ d B,   U = G g Gᵀ,   y = Aᵀ [Σ over channels of U ⊙ V] A
-///   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 -1 -1]
+///   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+///   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 -1 -1]
 /// </code>
-/// so the channel sums are 16 independent GEMMs, M_ξ (filters × tiles) = U_ξ (filters × channels) · V_ξ (channels ×
-/// tiles). Backward uses the adjoints: dM = A dY Aᵀ per tile, dU_ξ = dM_ξ · V_ξᵀ (then dW = Gᵀ dU G), and
-/// dV_ξ = U_ξᵀ · dM_ξ (then dX gets B dV Bᵀ added at each tile's 4×4 input block).
+/// so the channel sums are 16 independent GEMMs, M_ξ (filters × tiles) = U_ξ (filters × channels) ·
+/// V_ξ (channels × tiles). Backward uses the adjoints: dM = A dY Aᵀ per tile, dU_ξ = dM_ξ · V_ξᵀ (then
+/// dW = Gᵀ dU G), and dV_ξ = U_ξᵀ · dM_ξ (then dX gets B dV Bᵀ added at each tile's 4×4 input block).
 /// </summary>
 /// <remarks>
 /// Layouts: U and dU are (16, filters, channels); V and dV are (16, channels, tiles) and M and dM (16, filters,

@@ -286,3 +286,25 @@ public sealed class TensorChannelTests : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Pushes of a whole contribution, as the tests write them: its slices are arrays already.</summary>
+internal static class TensorChannelPushes
+{
+    public static Task<long> PushAsync(
+        this TensorChannel channel,
+        string endpoint,
+        string runId,
+        int shardIndex,
+        int shardCount,
+        ShardContribution contribution) =>
+        channel.PushAsync(
+            endpoint,
+            runId,
+            shardIndex,
+            shardCount,
+            new TensorPush(
+                contribution.GlobalStep,
+                contribution.LossesFinite,
+                contribution.Nodes.Select(n => new TreeNode(n.Start, n.End)).ToArray(),
+                contribution.Nodes.Select(n => (ReadOnlyMemory<byte>)n.Values).ToArray()));
+}
