@@ -13,7 +13,8 @@ namespace DistributedBackprop.Benchmarks;
 /// M = 4, Adam, same seed), last epoch of two, evaluation excluded:
 /// 1. an embedded cluster (one in-process silo hosted as the server hosts it, 4 workers, 2 shards);
 /// 2. three server processes on 127.0.0.1 joined through a private redis-server (4 workers, 3 shards); skipped
-/// with <c>--embedded</c>.
+/// with <c>--embedded</c>. <c>--processes</c> skips the embedded cluster instead; <c>--cnn</c> or <c>--mlp</c>
+/// measures that model only.
 /// Each pair (trainer, then cluster) runs <see cref="Repetitions"/> times back to back and the pair with the
 /// median ratio is reported, with the lowest and highest ratio: the machine is shared, and its load moves.
 /// Reported: samples/s as a percentage of one process, final parameters checked bit for bit, the step split
@@ -45,14 +46,16 @@ internal sealed class ClusterBenchmark : IBenchmark
     // Figures are held until the end and written grouped, one table per kind; progress goes to stderr.
     private static async Task RunAsync(BenchmarkContext context)
     {
-        var subsets = Models.ToDictionary(m => m.Preset, m => DatasetSubset.Write(m.TrainRows, TestRows));
+        var models = Models.Where(m => !(context.Has("--cnn") || context.Has("--mlp")) || context.Has("--" + m.Preset))
+            .ToArray();
+        var subsets = models.ToDictionary(m => m.Preset, m => DatasetSubset.Write(m.TrainRows, TestRows));
         var figures = new Figures();
         try
         {
             // Each model trains for a few seconds first, so the first measured trainer run meets tiered-up code
             // as the later ones do: the JIT's optimised code arrives after 1-2 s of steps, and one epoch of the
             // mlp subset took a fraction of that, leaving the measured single-process runs partly unoptimised.
-            foreach (var (preset, _) in Models)
+            foreach (var (preset, _) in models)
             {
                 Progress($"warming up {preset}");
                 var warmUp = BenchmarkRuns.Spec(preset, subsets[preset].Directory, 1, 1);
@@ -64,9 +67,10 @@ internal sealed class ClusterBenchmark : IBenchmark
                 }
             }
 
-            await using (var silo = await EmbeddedSilo.StartAsync())
+            if (!context.Has("--processes"))
             {
-                foreach (var (preset, _) in Models)
+                await using var silo = await EmbeddedSilo.StartAsync();
+                foreach (var (preset, _) in models)
                 {
                     var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, EmbeddedShards);
                     var pairs = await MeasurePairsAsync(silo.Grains, "embedded", spec);
@@ -112,7 +116,7 @@ internal sealed class ClusterBenchmark : IBenchmark
         };
         await using var processes = await MultiProcessCluster.StartAsync(
             Processes, TimeSpan.FromMinutes(2), settings, "dbp-bench");
-        foreach (var (preset, _) in Models)
+        foreach (var (preset, _) in Models.Where(m => subsets.ContainsKey(m.Preset)))
         {
             var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
             var pairs = await MeasurePairsAsync(processes.Client, "processes", spec);

@@ -3,7 +3,8 @@ using DistributedBackprop.Benchmarks;
 // Usage:
 //   dotnet run -c Release --project tests/DistributedBackprop.Benchmarks -- [peak|gemm|mlp|cnn|cluster|all]... [--json]
 //   Several names run those benchmarks in the registry's order, e.g. `gemm mlp cnn`.
-//   cluster --embedded: only the embedded cluster (skips the redis-backed silo processes).
+//   cluster --embedded: only the embedded cluster (skips the redis-backed silo processes);
+//   cluster --processes: only the silo processes; cluster --cnn or --mlp: only that model.
 // To add a benchmark, implement IBenchmark and list it here; "all" runs every entry in this order.
 IBenchmark[] registry =
 [

@@ -72,6 +72,70 @@ public sealed class ShardMailboxTests
         Assert.Null(shards.Find("run", 1, 3));
     }
 
+    [Fact]
+    public async Task WhenPublished_NextVersionOfServingShard_CompletesWithItsBytesWhenPublished()
+    {
+        var mailbox = new ShardMailbox(Slice);
+        mailbox.MarkServesChannel();
+        mailbox.Publish(4, new float[Slice]);
+        float[] v5 = [6, 7, 8, 9, 10];
+
+        var waiting = mailbox.WhenPublished(5)!;
+        var second = mailbox.WhenPublished(5)!;
+        Assert.False(waiting.IsCompleted);
+        var served = mailbox.Publish(5, v5);
+
+        Assert.Same(served, await waiting);
+        Assert.Same(served, await second);
+        Assert.Equal(v5, FloatBytes.AsFloats(served).ToArray());
+        Assert.Same(served, await mailbox.WhenPublished(5)!);
+    }
+
+    [Fact]
+    public void WhenPublished_NotServingTheChannelOrNotTheNextVersion_ReturnsNull()
+    {
+        var mailbox = new ShardMailbox(Slice);
+        mailbox.Publish(4, new float[Slice]);
+
+        // Without channel fetches the shard publishes only when asked, so version 5 would never come here.
+        Assert.Null(mailbox.WhenPublished(5));
+        mailbox.MarkServesChannel();
+        Assert.Null(mailbox.WhenPublished(6));
+        Assert.Null(mailbox.WhenPublished(3));
+        Assert.NotNull(mailbox.WhenPublished(5));
+    }
+
+    [Fact]
+    public async Task WhenPublished_ShardLeavesFirst_FailsNamingTheVersion()
+    {
+        var shards = new LocalShards();
+        var mailbox = shards.Register("run", 0, 2, Slice);
+        mailbox.MarkServesChannel();
+        mailbox.Publish(8, new float[Slice]);
+        var waiting = mailbox.WhenPublished(9)!;
+
+        shards.Unregister("run", 0, 2, mailbox);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => waiting);
+        Assert.Contains("version 9", error.Message, StringComparison.Ordinal);
+        Assert.Null(mailbox.WhenPublished(9));
+    }
+
+    [Fact]
+    public async Task WhenPublished_ShardPublishesAnotherVersion_FailsNamingBoth()
+    {
+        var mailbox = new ShardMailbox(Slice);
+        mailbox.MarkServesChannel();
+        mailbox.Publish(2, new float[Slice]);
+        var waiting = mailbox.WhenPublished(3)!;
+
+        mailbox.Publish(7, new float[Slice]);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => waiting);
+        Assert.Contains("version 7", error.Message, StringComparison.Ordinal);
+        Assert.Contains("waited for 3", error.Message, StringComparison.Ordinal);
+    }
+
     private static ShardContribution Push(long step, string silo, params NodeSlice[] nodes) =>
         new(step, silo, nodes, LossesFinite: true);
 }
