@@ -44,9 +44,8 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// acknowledgement only) for its reduction, and the shard takes its mailbox, reduces and (as above) applies in
 /// that call. Summing the chunk sums in index order gives the global norm, whatever S is: reported with the
 /// step, checked for being finite, and, for shards that have not applied yet (norm clipping), sent to them to
-/// clip and apply. Reducers ask for the slices of v + 1 they were not handed as soon as their pushes are
-/// acknowledged: a shard on another silo answers over the tensor channel the moment it publishes v + 1, so those
-/// slices travel while the step finishes; any other slice is fetched when the workers ask for v + 1.</item>
+/// clip and apply. Reducers fetch the slices they
+/// were not handed when their workers ask for v + 1.</item>
 /// <item>The coordinator combines losses and correct counts in rank order, writes the events (it is the log's
 /// only writer), evaluates on the test split at epoch ends (rows split across workers, sums combined in rank
 /// order) and decides completion, failure or cancellation.</item>

@@ -21,8 +21,7 @@ namespace DistributedBackprop.Cluster.Coordinator;
 /// shard's clipping and optimizer update, as the shards measured them.</param>
 /// <param name="ShardPhaseSeconds">The coordinator's wall time of the shard calls (step 4), messaging included.</param>
 /// <param name="CrossSiloWallSeconds">Per step, the wall time during which at least one silo was moving a payload
-/// across silos: the union of the reducers' fetch and push spans that crossed silos (of each prefetched slice's
-/// own span, see <see cref="TransferReport.SpanUtcTicks"/>), laid out on the silos' UTC
+/// across silos: the union of the reducers' fetch and push spans that crossed silos, laid out on the silos' UTC
 /// clocks. Exact when the silos share a host; across hosts only as good as their clock synchronisation.
 /// <see cref="Pull"/> and <see cref="Push"/> sum each silo's own spans instead, so concurrent transfers of
 /// different silos count there once per silo.</param>
@@ -87,7 +86,22 @@ public sealed record EpochTimings(
         var spans = results
             .SelectMany(r => new[] { r.Timings.Pull, r.Timings.Push })
             .Where(t => t.CrossSiloBytes > 0)
-            .SelectMany(t => t.Spans());
-        return TimeSpan.FromTicks(TransferReport.UnionLength(spans)).TotalSeconds;
+            .Select(t => (Start: t.StartedUtcTicks, End: t.EndedUtcTicks))
+            .OrderBy(s => s.Start)
+            .ToList();
+        long covered = 0;
+        long reached = long.MinValue;
+        foreach (var (start, end) in spans)
+        {
+            long from = Math.Max(start, reached);
+            if (end > from)
+            {
+                covered += end - from;
+            }
+
+            reached = Math.Max(reached, end);
+        }
+
+        return TimeSpan.FromTicks(covered).TotalSeconds;
     }
 }

@@ -6,68 +6,25 @@ namespace DistributedBackprop.Cluster.Messages;
 // they are [Immutable]: in-silo calls pass them by reference.
 
 /// <summary>Transfers between a reducer and the shards: the payload bytes that crossed to or from another silo
-/// (a shard on the reducer's own silo moves nothing over the network), and the seconds during which they were
-/// under way: from starting to send until the last payload that crossed silos was in on the reducer's silo
-/// (until every reply was in when none crossed), or, for transfers that began at different times
-/// (<paramref name="SpanUtcTicks"/>), the time covered by at least one of them.</summary>
+/// (a shard on the reducer's own silo moves nothing over the network), and the seconds from starting to send
+/// until the last payload that crossed silos was in on the reducer's silo (until every reply was in when none
+/// crossed).</summary>
 /// <param name="Transfers">Calls made that moved a payload (to or from any shard).</param>
 /// <param name="ChannelBytes">The part of <paramref name="CrossSiloBytes"/> that went over the tensor channel
 /// rather than Orleans messaging.</param>
 /// <param name="StartedUtcTicks">When the span of <paramref name="Seconds"/> began, on the reporting silo's
 /// UTC clock (<see cref="DateTime.Ticks"/>), so spans of different silos can be laid side by side; 0 for no
 /// transfer. A sum keeps the earliest start.</param>
-/// <param name="SpanUtcTicks">When set, each transfer that crossed silos as a start and an end on the same
-/// clock, back to back: transfers that began at different times (a prefetch answered when each shard published
-/// its slice) with idle time between them. Null for a sum, and when every transfer began at the start.</param>
 [GenerateSerializer, Immutable, Alias("dbp.TransferReport")]
 public readonly record struct TransferReport(
     [property: Id(0)] long CrossSiloBytes,
     [property: Id(1)] double Seconds,
     [property: Id(2)] int Transfers,
     [property: Id(3)] long ChannelBytes = 0,
-    [property: Id(4)] long StartedUtcTicks = 0,
-    [property: Id(5)] long[]? SpanUtcTicks = null)
+    [property: Id(4)] long StartedUtcTicks = 0)
 {
     /// <summary>The end of one report's span on the reporting silo's UTC clock, in ticks (not of a sum).</summary>
     public long EndedUtcTicks => StartedUtcTicks + TimeSpan.FromSeconds(Seconds).Ticks;
-
-    /// <summary>The spans during which this report's cross-silo transfers were under way, on the reporting
-    /// silo's UTC clock: <see cref="SpanUtcTicks"/>' pairs, else the one span from
-    /// <see cref="StartedUtcTicks"/>.</summary>
-    public IEnumerable<(long Start, long End)> Spans()
-    {
-        if (SpanUtcTicks is not { } ticks)
-        {
-            yield return (StartedUtcTicks, EndedUtcTicks);
-            yield break;
-        }
-
-        for (int k = 0; k + 1 < ticks.Length; k += 2)
-        {
-            yield return (ticks[k], ticks[k + 1]);
-        }
-    }
-
-    /// <summary>The time covered by at least one of <paramref name="spans"/> (start and end in any unit).
-    /// </summary>
-    public static long UnionLength(IEnumerable<(long Start, long End)> spans)
-    {
-        ArgumentNullException.ThrowIfNull(spans);
-        long covered = 0;
-        long reached = long.MinValue;
-        foreach (var (start, end) in spans.OrderBy(s => s.Start))
-        {
-            long from = Math.Max(start, reached);
-            if (end > from)
-            {
-                covered += end - from;
-            }
-
-            reached = Math.Max(reached, end);
-        }
-
-        return covered;
-    }
 
     public TransferReport Add(TransferReport other) => new(
         CrossSiloBytes + other.CrossSiloBytes,

@@ -33,13 +33,6 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     private Memory<byte>[] _fetchTargets = [];
     private long[] _sliceVersions = [];
 
-    // Fetches of version _prefetchVersion from shards on other silos, started as soon as this silo's pushes of
-    // a step are acknowledged. The shard's silo answers the moment its shard publishes the version, so the slices
-    // travel while the coordinator finishes the step, not after the next step has begun. They read straight into
-    // _fetchTargets: nothing reads the vector until a worker asks for the version, and that call awaits them.
-    private Task<FetchedSlice>?[] _prefetches = [];
-    private long _prefetchVersion = -1;
-
     // Push payloads, by shard and node, reused every step instead of a new large array per slice and step.
     // Reuse is safe because a step's pushes are used up before the next step pushes: a remote shard's copy was
     // serialized or written to the tensor channel's socket before it answered, and a local shard (which holds
@@ -69,8 +62,6 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
         _slices = new byte[setup.Shards.Length][][];
         _sliceVersions = new long[setup.Shards.Length];
         Array.Fill(_sliceVersions, -1);
-        _prefetches = new Task<FetchedSlice>?[setup.Shards.Length];
-        _prefetchVersion = -1;
         _step = -1;
         _contributions.Clear();
         return Task.CompletedTask;
@@ -79,59 +70,30 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     public async Task<ParameterPull> GetParametersAsync(long version)
     {
         var setup = RequireSetup();
-        var transfers = await TakePrefetchesAsync(version);
-        bool prefetched = transfers.Count > 0;
         var stale = Enumerable.Range(0, _shards.Length).Where(j => _sliceVersions[j] != version).ToArray();
-        if (stale.Length == 0 && transfers.Count == 0)
+        if (stale.Length == 0)
         {
             _shared.SetVersion(version);
             return new ParameterPull(_shared, default);
         }
 
+        long startedUtc = DateTime.UtcNow.Ticks;
         long started = Stopwatch.GetTimestamp();
         var done = await Task.WhenAll(stale.Select(j => FetchAsync(setup, j, version)));
-        for (int k = 0; k < stale.Length; k++)
+        long bytes = 0;
+        long channelBytes = 0;
+        foreach (int j in stale)
         {
-            transfers.Add((stale[k], started, done[k]));
-            _sliceVersions[stale[k]] = version;
+            long slice = _fetchTargets[j].Length;
+            bytes += CrossesSilos(setup, j) ? slice : 0;
+            channelBytes += UsesChannel(setup, j) ? slice : 0;
+            _sliceVersions[j] = version;
         }
 
         _shared.SetVersion(version);
-        return new ParameterPull(_shared, Report(setup, transfers, prefetched));
-    }
-
-    // The slices prefetched for version, as (shard, transfer start, end); their versions are then current. A
-    // prefetch that failed leaves its slice unknown, so the caller fetches it the usual way, which reports any
-    // lasting problem. Prefetches of another version (none in the step protocol) are waited out, since they
-    // write into the vector, and their slices are then fetched again.
-    private async Task<List<(int Shard, long Started, long Ended)>> TakePrefetchesAsync(long version)
-    {
-        var taken = new List<(int Shard, long Started, long Ended)>();
-        for (int j = 0; j < _prefetches.Length; j++)
-        {
-            if (_prefetches[j] is not { } prefetch)
-            {
-                continue;
-            }
-
-            _prefetches[j] = null;
-            _sliceVersions[j] = -1;
-            try
-            {
-                var slice = await prefetch;
-                _sliceVersions[j] = _prefetchVersion;
-                if (_prefetchVersion == version)
-                {
-                    taken.Add((j, slice.TransferStarted, slice.Received));
-                }
-            }
-            catch (TensorTransferException)
-            {
-                // Fetched again by the caller.
-            }
-        }
-
-        return taken;
+        var fetch = new TransferReport(
+            bytes, TransferSeconds(setup, started, stale, done), stale.Length, channelBytes, startedUtc);
+        return new ParameterPull(_shared, fetch);
     }
 
     public async Task<ContributionReply> ContributeAsync(WorkerContribution contribution)
@@ -204,15 +166,10 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             }
         }
 
-        // When every shard handed its slice over, the local workers start the next step without asking;
-        // otherwise the slices of shards on other silos are asked for now.
+        // When every shard handed its slice over, the local workers start the next step without asking.
         if (_sliceVersions.All(v => v == _step + 1))
         {
             _shared.SetVersion(_step + 1);
-        }
-        else
-        {
-            Prefetch(setup, _step + 1);
         }
 
         telemetry.GradientSent(setup.RunId, sent);
@@ -221,27 +178,6 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
             bytes, TransferSeconds(setup, started, shards, replies.Select(r => r.Done).ToArray()), pushes.Length,
             channelBytes, startedUtc);
         return new ContributionReply(report, reductions);
-    }
-
-    private void Prefetch(ReducerSetup setup, long version)
-    {
-        _prefetchVersion = version;
-        for (int j = 0; j < _shards.Length; j++)
-        {
-            if (UsesChannel(setup, j) && _sliceVersions[j] != version)
-            {
-                var prefetch = channel.FetchAsync(
-                    setup.ShardEndpoints[j], setup.RunId, j, _shards.Length, version, _fetchTargets[j]);
-
-                // Observed here too: a run that fails before the next pull never awaits it.
-                prefetch.ContinueWith(
-                    static t => _ = t.Exception,
-                    CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
-                _prefetches[j] = prefetch;
-            }
-        }
     }
 
     public Task LeaveAsync()
@@ -321,44 +257,14 @@ public sealed class ReducerGrain(TrainingTelemetry telemetry, TensorChannel chan
     {
         if (UsesChannel(setup, shard))
         {
-            var fetched = await channel.FetchAsync(
+            return await channel.FetchAsync(
                 setup.ShardEndpoints[shard], setup.RunId, shard, _shards.Length, version, _fetchTargets[shard]);
-            return fetched.Received;
         }
 
         var slice = await _shards[shard].GetParametersAsync(version);
         long done = Stopwatch.GetTimestamp();
         slice.Value.AsSpan().CopyTo(_fetchTargets[shard].Span);
         return done;
-    }
-
-    // A fetch report from each slice's transfer (Stopwatch timestamps), on this silo's UTC clock: the slices that
-    // crossed silos (all when none did) count, each over its own span when some were prefetched, since those
-    // begin whenever their shard publishes.
-    private TransferReport Report(
-        ReducerSetup setup,
-        List<(int Shard, long Started, long Ended)> transfers,
-        bool prefetched)
-    {
-        bool crossed = transfers.Any(t => CrossesSilos(setup, t.Shard));
-        var counted = transfers.Where(t => !crossed || CrossesSilos(setup, t.Shard)).ToList();
-        long nowUtc = DateTime.UtcNow.Ticks;
-        long Utc(long timestamp) => nowUtc - Stopwatch.GetElapsedTime(timestamp).Ticks;
-        var spans = counted.Select(t => (Start: Utc(t.Started), End: Utc(Math.Max(t.Started, t.Ended)))).ToList();
-        long bytes = 0;
-        long channelBytes = 0;
-        foreach (var (shard, _, _) in transfers)
-        {
-            long slice = _fetchTargets[shard].Length;
-            bytes += CrossesSilos(setup, shard) ? slice : 0;
-            channelBytes += UsesChannel(setup, shard) ? slice : 0;
-        }
-
-        long start = spans.Min(s => s.Start);
-        long covered = prefetched ? TransferReport.UnionLength(spans) : spans.Max(s => s.End) - start;
-        long[]? each = prefetched && crossed ? spans.SelectMany(s => new[] { s.Start, s.End }).ToArray() : null;
-        return new TransferReport(
-            bytes, TimeSpan.FromTicks(covered).TotalSeconds, transfers.Count, channelBytes, start, each);
     }
 
     // A transfer lasts from the first send until its last payload was in on this silo: read off the socket by

@@ -7,10 +7,9 @@ namespace DistributedBackprop.Cluster.Reduction;
 /// </summary>
 /// <remarks>
 /// Shared by reference between grains of one silo, like every in-silo run message; the step protocol (see
-/// <c>CoordinatorGrain</c>) makes that safe: the reducer, or the tensor channel reading a slice it asked for,
-/// writes only while none of its workers computes (from the moment the last of them has contributed until they
-/// ask for the next version, which waits for those reads), and the grain calls in between order those writes
-/// before the workers' reads. A copy that crossed silos is never updated, so its
+/// <c>CoordinatorGrain</c>) makes that safe: the reducer writes only while none of its workers computes (when
+/// they ask for a version it lacks, and when the last of them has contributed), and the grain calls in
+/// between order those writes before the workers' reads. A copy that crossed silos is never updated, so its
 /// holder simply asks the reducer each time.
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("dbp.SiloParameters")]

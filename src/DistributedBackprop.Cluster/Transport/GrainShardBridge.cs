@@ -7,9 +7,8 @@ namespace DistributedBackprop.Cluster.Transport;
 /// <summary>Hands tensor channel requests to the shards of this silo. A shard that is set up here has a
 /// mailbox (<see cref="LocalShards"/>): a push is left there and acknowledged at once, and a fetch of the
 /// version the shard last published is answered from there, both without a grain call, on the channel's own
-/// thread; a fetch of the next version waits there for the shard to publish it. Anything else (a shard not
-/// active here, a version the shard will not publish on its own) becomes the shard's own grain call, as a
-/// reducer on this silo would make it, which activates the shard or reports the problem.</summary>
+/// thread. Anything else (a shard not active here, a version not published yet) becomes the shard's own grain
+/// call, as a reducer on this silo would make it, which activates the shard or reports the problem.</summary>
 public sealed class GrainShardBridge(IGrainFactory grains, LocalShards shards) : IShardBridge
 {
     public Task PushAsync(string runId, int shardIndex, int shardCount, ShardContribution contribution)
@@ -26,9 +25,9 @@ public sealed class GrainShardBridge(IGrainFactory grains, LocalShards shards) :
     public Task<byte[]> GetParametersAsync(string runId, int shardIndex, int shardCount, long version)
     {
         var mailbox = shards.Find(runId, shardIndex, shardCount);
-        if (mailbox?.WhenPublished(version) is { } slice)
+        if (mailbox?.Published(version) is { } slice)
         {
-            return slice;
+            return Task.FromResult(slice);
         }
 
         mailbox?.MarkServesChannel();

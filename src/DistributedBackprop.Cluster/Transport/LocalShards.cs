@@ -8,29 +8,18 @@ public sealed class LocalShards
 {
     private readonly ConcurrentDictionary<(string RunId, int Index, int Count), ShardMailbox> _mailboxes = new();
 
-    /// <summary>A new, empty mailbox for the shard, replacing (and closing) any it had: a shard set up again
-    /// starts over.</summary>
+    /// <summary>A new, empty mailbox for the shard, replacing any it had (a shard set up again starts
+    /// over).</summary>
     public ShardMailbox Register(string runId, int index, int count, int sliceLength)
     {
         var mailbox = new ShardMailbox(sliceLength);
-        ShardMailbox? replaced = null;
-        _mailboxes.AddOrUpdate((runId, index, count), mailbox, (_, old) =>
-        {
-            replaced = old;
-            return mailbox;
-        });
-        replaced?.Close();
+        _mailboxes[(runId, index, count)] = mailbox;
         return mailbox;
     }
 
-    /// <summary>Forgets and closes the shard's mailbox if it is still <paramref name="mailbox"/>.</summary>
-    public void Unregister(string runId, int index, int count, ShardMailbox mailbox)
-    {
-        if (_mailboxes.TryRemove(KeyValuePair.Create((runId, index, count), mailbox)))
-        {
-            mailbox.Close();
-        }
-    }
+    /// <summary>Forgets the shard's mailbox if it is still <paramref name="mailbox"/>.</summary>
+    public void Unregister(string runId, int index, int count, ShardMailbox mailbox) =>
+        _mailboxes.TryRemove(KeyValuePair.Create((runId, index, count), mailbox));
 
     public ShardMailbox? Find(string runId, int index, int count) =>
         _mailboxes.TryGetValue((runId, index, count), out var mailbox) ? mailbox : null;

@@ -8,9 +8,7 @@ namespace DistributedBackprop.Cluster.Transport;
 /// drops a push here and acknowledges it at once; the shard takes the pushes on its next turn (a local push or
 /// the coordinator's reduce, which the protocol makes come after every acknowledgement of the step). The other
 /// way, the shard publishes each new parameter version here, and the channel serves fetches of that version
-/// straight from the reading thread; a fetch of the next version, which reducers ask for as soon as their pushes
-/// are acknowledged, waits here and is answered the moment the shard publishes it. Thread-safe: the channel's
-/// threads and the shard's turns meet here.
+/// straight from the reading thread. Thread-safe: the channel's threads and the shard's turns meet here.
 /// </summary>
 public sealed class ShardMailbox
 {
@@ -23,11 +21,6 @@ public sealed class ShardMailbox
     private readonly byte[][] _published;
     private long _publishedVersion = -1;
     private int _servesChannel;
-
-    // Fetches of _publishedVersion + 1, completed by Publish on the shard's turn (so their continuations must be
-    // short hand-overs, as the channel's are); failed by Close when the shard leaves first.
-    private TaskCompletionSource<byte[]>? _next;
-    private bool _closed;
 
     /// <param name="sliceLength">The shard's slice, in floats: the length of every pushed node and served
     /// version.</param>
@@ -83,27 +76,7 @@ public sealed class ShardMailbox
     {
         var buffer = _published[version & 1];
         parameters.CopyTo(FloatBytes.AsFloats(buffer));
-        TaskCompletionSource<byte[]>? waiting;
-        long waitedFor;
-        lock (_gate)
-        {
-            // _next always waits for the version after the one published when it was made.
-            waitedFor = _publishedVersion + 1;
-            waiting = _next;
-            _next = null;
-            Volatile.Write(ref _publishedVersion, version);
-        }
-
-        if (version == waitedFor)
-        {
-            waiting?.TrySetResult(buffer);
-        }
-        else
-        {
-            waiting?.TrySetException(new InvalidOperationException(
-                $"The shard published parameter version {version}; the fetch waited for {waitedFor}."));
-        }
-
+        Volatile.Write(ref _publishedVersion, version);
         return buffer;
     }
 
@@ -111,47 +84,6 @@ public sealed class ShardMailbox
     /// The caller only reads them.</summary>
     public byte[]? Published(long version) =>
         Volatile.Read(ref _publishedVersion) == version ? _published[version & 1] : null;
-
-    /// <summary>The bytes of <paramref name="version"/>: at once when that is the version last published; when
-    /// it is the next one and the shard publishes every version (<see cref="ServesChannel"/>), as soon as the
-    /// shard publishes it, on the shard's thread (continuations must only hand over); else null (the shard's own
-    /// call then answers or reports the mismatch). The caller only reads them.</summary>
-    /// <exception cref="InvalidOperationException">Through the task: the shard left this silo first.</exception>
-    public Task<byte[]>? WhenPublished(long version)
-    {
-        lock (_gate)
-        {
-            if (Published(version) is { } bytes)
-            {
-                return Task.FromResult(bytes);
-            }
-
-            if (_closed || !ServesChannel || version != _publishedVersion + 1)
-            {
-                return null;
-            }
-
-            _next ??= new TaskCompletionSource<byte[]>();
-            return _next.Task;
-        }
-    }
-
-    /// <summary>Fails the fetches waiting for a version that will not come here: the shard left the silo or
-    /// was set up again.</summary>
-    public void Close()
-    {
-        TaskCompletionSource<byte[]>? waiting;
-        lock (_gate)
-        {
-            _closed = true;
-            waiting = _next;
-            _next = null;
-        }
-
-        long next = Volatile.Read(ref _publishedVersion) + 1;
-        waiting?.TrySetException(new InvalidOperationException(
-            $"The shard left this silo before publishing parameter version {next}."));
-    }
 
     /// <summary>Records that the channel serves this shard's versions (see <see cref="ServesChannel"/>).</summary>
     public void MarkServesChannel() => Volatile.Write(ref _servesChannel, 1);

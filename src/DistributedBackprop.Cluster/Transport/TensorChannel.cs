@@ -134,11 +134,10 @@ public sealed partial class TensorChannel : IAsyncDisposable
 
     /// <summary>Reads a shard's slice at <paramref name="version"/> from the silo at
     /// <paramref name="endpoint"/> straight into <paramref name="destination"/> (exactly the slice's bytes). The
-    /// version may be the one after the shard's current one: the shard's silo then answers as soon as the shard
-    /// publishes it, and the result's <see cref="FetchedSlice.Held"/> says how long that took.</summary>
+    /// result is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the last byte was read.</summary>
     /// <exception cref="TensorTransferException">As for <see cref="PushAsync"/>, or the slice's length differs
     /// from the destination's.</exception>
-    public async Task<FetchedSlice> FetchAsync(
+    public async Task<long> FetchAsync(
         string endpoint,
         string runId,
         int shardIndex,

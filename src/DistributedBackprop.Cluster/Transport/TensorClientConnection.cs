@@ -72,16 +72,17 @@ internal sealed class TensorClientConnection : IDisposable
 
     /// <summary>Sends a push and completes when the shard has stored it, with the <see cref="Stopwatch"/>
     /// timestamp at which the acknowledgement was read.</summary>
-    public async Task<long> PushAsync(TensorFrameHeader header, TensorPush push, TimeSpan timeout) =>
-        (await RequestAsync(header, push, default, timeout)).Received;
+    public Task<long> PushAsync(TensorFrameHeader header, TensorPush push, TimeSpan timeout) =>
+        RequestAsync(header, push, default, timeout);
 
-    /// <summary>Asks for a slice and completes when all its bytes are in <paramref name="destination"/>.</summary>
-    public Task<FetchedSlice> FetchAsync(TensorFrameHeader header, Memory<byte> destination, TimeSpan timeout) =>
+    /// <summary>Asks for a slice and completes when all its bytes are in <paramref name="destination"/>, with the
+    /// <see cref="Stopwatch"/> timestamp at which the last byte was read.</summary>
+    public Task<long> FetchAsync(TensorFrameHeader header, Memory<byte> destination, TimeSpan timeout) =>
         RequestAsync(header, null, destination, timeout);
 
     public void Dispose() => Fail(new ObjectDisposedException(nameof(TensorClientConnection)));
 
-    private async Task<FetchedSlice> RequestAsync(
+    private async Task<long> RequestAsync(
         TensorFrameHeader header,
         TensorPush? push,
         Memory<byte> destination,
@@ -96,12 +97,10 @@ internal sealed class TensorClientConnection : IDisposable
             throw Broken(fault);
         }
 
-        long sent = Stopwatch.GetTimestamp();
         Send(header, push);
         try
         {
-            var (received, held) = await pending.Completion.Task.WaitAsync(timeout);
-            return new FetchedSlice(sent, received, TimeSpan.FromMicroseconds(held));
+            return await pending.Completion.Task.WaitAsync(timeout);
         }
         catch (TimeoutException)
         {
@@ -167,7 +166,7 @@ internal sealed class TensorClientConnection : IDisposable
         switch (reply.Kind)
         {
             case TensorFrameKind.PushAck:
-                pending.Completion.TrySetResult((Stopwatch.GetTimestamp(), 0));
+                pending.Completion.TrySetResult(Stopwatch.GetTimestamp());
                 break;
             case TensorFrameKind.FetchReply when reply.PayloadLength != pending.Destination.Length:
                 var mismatch = new TensorFrameException("PayloadLength",
@@ -182,7 +181,7 @@ internal sealed class TensorClientConnection : IDisposable
                 SocketStreams.ReceiveExactly(_socket, pending.Destination.Span);
                 long received = Stopwatch.GetTimestamp();
                 _counters.AddReceived(reply.PayloadLength);
-                pending.Completion.TrySetResult((received, reply.Step));
+                pending.Completion.TrySetResult(received);
                 break;
             default:
                 var text = new byte[reply.PayloadLength];
@@ -221,7 +220,6 @@ internal sealed class TensorClientConnection : IDisposable
     {
         public Memory<byte> Destination { get; } = destination;
 
-        // When the reply was read (Stopwatch timestamp), and the microseconds it says the request was held.
-        public TaskCompletionSource<(long Received, long HeldMicroseconds)> Completion { get; } = new();
+        public TaskCompletionSource<long> Completion { get; } = new();
     }
 }

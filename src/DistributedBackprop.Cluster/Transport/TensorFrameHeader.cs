@@ -16,10 +16,7 @@ namespace DistributedBackprop.Cluster.Transport;
 /// push, one equal-sized float32 slice per node in node order. Replies carry no run id and no nodes. Flags: bit
 /// 0 on a push is <see cref="LossesFinite"/>; every other bit is 0.
 /// </summary>
-/// <param name="Step">Push: the global step; fetch: the parameter version; fetch reply: the microseconds the
-/// request spent at the shard's silo before the reply started (waiting for the version to be published, or the
-/// shard's grain call), which the requester takes off its round trip to time the transfer alone. 0 in other
-/// replies.</param>
+/// <param name="Step">Push: the global step; fetch: the parameter version.</param>
 /// <param name="LossesFinite">Push: every loss behind it was finite, so the shard may apply on its own (see
 /// <c>ShardContribution</c>).</param>
 internal readonly record struct TensorFrameHeader(
@@ -35,7 +32,7 @@ internal readonly record struct TensorFrameHeader(
 {
     public const int FixedBytes = 40;
     public const uint Magic = 0x54504244;
-    public const byte Version = 3;
+    public const byte Version = 2;
     public const int MaxRunIdBytes = 64;
     public const int MaxShards = 4096;
 
@@ -47,12 +44,8 @@ internal readonly record struct TensorFrameHeader(
 
     public int VariableBytes => Encoding.ASCII.GetByteCount(RunId) + Nodes.Length * 8;
 
-    public static TensorFrameHeader Reply(
-        TensorFrameKind kind,
-        ulong requestId,
-        int payloadLength,
-        long heldMicroseconds = 0) =>
-        new(kind, requestId, "", 0, 0, heldMicroseconds, [], payloadLength);
+    public static TensorFrameHeader Reply(TensorFrameKind kind, ulong requestId, int payloadLength) =>
+        new(kind, requestId, "", 0, 0, 0, [], payloadLength);
 
     /// <summary>Writes the fixed and variable parts; returns the bytes written.</summary>
     public int Write(Span<byte> destination)
@@ -125,7 +118,6 @@ internal readonly record struct TensorFrameHeader(
         else
         {
             Check(runIdBytes == 0, "RunIdLength", $"is {runIdBytes}; replies carry no run id");
-            Check(step >= 0, "Step", $"is {step}; a reply's held time is 0 or more microseconds");
         }
 
         if (kind == TensorFrameKind.PushRequest)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using DistributedBackprop.Cluster.Messages;
@@ -9,10 +8,9 @@ namespace DistributedBackprop.Cluster.Transport;
 /// <summary>
 /// The listening side of one connection from another silo: a thread of its own reads request frames and hands
 /// each to the <see cref="IShardBridge"/>; the reply is written on the same connection by this thread when the
-/// bridge answers at once (the shard's mailbox), else by a thread-pool thread once the call completes. Requests
-/// are read one after another but handled concurrently (a push to one shard does not wait for a fetch from
-/// another), so replies may leave in any order; the request id matches them. A frame that breaks the format
-/// closes this connection only.
+/// bridge answers at once (the shard's mailbox), else by whichever thread completes the shard's call. Requests are read one after another but handled
+/// concurrently (a push to one shard does not wait for a fetch from another), so replies may leave in any
+/// order; the request id matches them. A frame that breaks the format closes this connection only.
 /// </summary>
 internal sealed partial class TensorServerConnection(
     Socket socket,
@@ -47,23 +45,20 @@ internal sealed partial class TensorServerConnection(
             while (true)
             {
                 var header = ReadHeader();
-                long read = Stopwatch.GetTimestamp();
                 var call = header.Kind == TensorFrameKind.PushRequest
                     ? Push(header, ReadPush(header))
                     : Fetch(header);
                 if (call.IsCompleted)
                 {
                     // The mailbox answered: reply from this thread.
-                    Reply(header, call, read);
+                    Reply(header, call);
                     continue;
                 }
 
-                // On the thread pool: the call may complete on the shard's own turn (a fetch waiting for the
-                // version it publishes), which goes on to answer the coordinator meanwhile.
                 call.ContinueWith(
-                    done => Reply(header, done, read),
+                    done => Reply(header, done),
                     CancellationToken.None,
-                    TaskContinuationOptions.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
             }
         }
@@ -157,10 +152,9 @@ internal sealed partial class TensorServerConnection(
     }
 
     // An ack, the served slice (written as is: the protocol keeps the shard's served buffer unchanged until every
-    // reducer has read this version, see ShardGrain) or the call's failure. A slice's reply says how long the
-    // request was held here since it was read. A reply that cannot be written means the connection is gone: the
-    // reader notices and ends, and the requester sees its connection fail.
-    private void Reply(TensorFrameHeader request, Task<byte[]> call, long read)
+    // reducer has read this version, see ShardGrain) or the call's failure. A reply that cannot be written
+    // means the connection is gone: the reader notices and ends, and the requester sees its connection fail.
+    private void Reply(TensorFrameHeader request, Task<byte[]> call)
     {
         TensorFrameHeader reply;
         byte[] payload;
@@ -168,9 +162,8 @@ internal sealed partial class TensorServerConnection(
         {
             bool push = request.Kind == TensorFrameKind.PushRequest;
             payload = call.Result;
-            long held = push ? 0 : (long)Stopwatch.GetElapsedTime(read).TotalMicroseconds;
             reply = TensorFrameHeader.Reply(
-                push ? TensorFrameKind.PushAck : TensorFrameKind.FetchReply, request.RequestId, payload.Length, held);
+                push ? TensorFrameKind.PushAck : TensorFrameKind.FetchReply, request.RequestId, payload.Length);
         }
         else
         {

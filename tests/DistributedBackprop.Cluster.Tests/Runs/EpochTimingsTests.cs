@@ -77,31 +77,6 @@ public sealed class EpochTimingsTests
     }
 
     [Fact]
-    public void AddStep_PrefetchWithSeparateSlices_CountsOnlyTheSlicesOwnSpans()
-    {
-        long t0 = new DateTime(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc).Ticks;
-        long ms = TimeSpan.TicksPerMillisecond;
-
-        // Silo A's prefetch got one slice over [0, 1) ms and one over [5, 6) (its shards published 4 ms apart);
-        // silo B's got [0.5, 2) and [5, 5.5). Nothing moved over [2, 5): the union is [0, 2) + [5, 6).
-        WorkerStepResult Worker(int rank, TransferReport pull) =>
-            new(rank, [0.5], [1], new StepTimings(0, 0.001, 0, pull, default), []);
-        TransferReport Prefetch(params double[] spansMs)
-        {
-            long[] ticks = spansMs.Select(v => t0 + (long)(v * ms)).ToArray();
-            long covered = TransferReport.UnionLength(Enumerable.Range(0, ticks.Length / 2)
-                .Select(k => (ticks[2 * k], ticks[2 * k + 1])));
-            return new TransferReport(128, TimeSpan.FromTicks(covered).TotalSeconds, 2, 128, ticks[0], ticks);
-        }
-
-        var results = new[] { Worker(0, Prefetch(0, 1, 5, 6)), Worker(1, Prefetch(0.5, 2, 5, 5.5)) };
-        var epoch = EpochTimings.Start(1, 2, 2).AddStep(0.02, 0.015, results, 0, 0);
-
-        Assert.Equal(0.003, epoch.CrossSiloWallSeconds, 9);
-        Assert.Equal(0.002 + 0.002, epoch.Pull.Seconds, 9);
-    }
-
-    [Fact]
     public async Task GetEpochTimings_OneSilo_CountsTransfersButNoCrossSiloBytes()
     {
         using var data = SyntheticDataset.Small();

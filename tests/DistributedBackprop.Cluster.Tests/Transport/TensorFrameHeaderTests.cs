@@ -81,28 +81,4 @@ public sealed class TensorFrameHeaderTests
 
         Assert.Equal("PayloadLength", error.Field);
     }
-
-    [Fact]
-    public void Write_FetchReplyWithHeldTime_ReadsBackHeldMicroseconds()
-    {
-        var bytes = new byte[TensorFrameHeader.FixedBytes];
-        TensorFrameHeader.Reply(TensorFrameKind.FetchReply, 7, 400, heldMicroseconds: 12_345).Write(bytes);
-
-        var reply = TensorFrameHeader.ReadFixed(bytes, requests: false, MaxPayload, out _, out _);
-
-        Assert.Equal((TensorFrameKind.FetchReply, 7UL, 400, 12_345L),
-            (reply.Kind, reply.RequestId, reply.PayloadLength, reply.Step));
-    }
-
-    [Fact]
-    public void ReadFixed_ReplyWithNegativeHeldTime_ThrowsNamingStep()
-    {
-        var bytes = new byte[TensorFrameHeader.FixedBytes];
-        TensorFrameHeader.Reply(TensorFrameKind.FetchReply, 1, 4, heldMicroseconds: -1).Write(bytes);
-
-        var error = Assert.Throws<TensorFrameException>(() =>
-            TensorFrameHeader.ReadFixed(bytes, requests: false, MaxPayload, out _, out _));
-
-        Assert.Equal("Step", error.Field);
-    }
 }
