@@ -80,7 +80,7 @@ internal sealed class ClusterBenchmark : IBenchmark
 
             if (!context.Has("--embedded"))
             {
-                await MeasureProcessesAsync(figures, subsets);
+                await MeasureProcessesAsync(figures, models, subsets);
             }
         }
         finally
@@ -104,7 +104,10 @@ internal sealed class ClusterBenchmark : IBenchmark
         }
     }
 
-    private static async Task MeasureProcessesAsync(Figures figures, Dictionary<string, DatasetSubset> subsets)
+    private static async Task MeasureProcessesAsync(
+        Figures figures,
+        (string Preset, int TrainRows)[] models,
+        Dictionary<string, DatasetSubset> subsets)
     {
         Progress($"starting redis-server and {Processes} silo processes");
         // One kernel thread per worker: the silos share this machine's cores and would otherwise each give
@@ -116,7 +119,7 @@ internal sealed class ClusterBenchmark : IBenchmark
         };
         await using var processes = await MultiProcessCluster.StartAsync(
             Processes, TimeSpan.FromMinutes(2), settings, "dbp-bench");
-        foreach (var (preset, _) in Models.Where(m => subsets.ContainsKey(m.Preset)))
+        foreach (var (preset, _) in models)
         {
             var spec = BenchmarkRuns.Spec(preset, subsets[preset].Directory, Workers, ProcessShards);
             var pairs = await MeasurePairsAsync(processes.Client, "processes", spec);
